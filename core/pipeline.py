@@ -1,0 +1,65 @@
+"""The one-way pipeline: L -> marginals -> (hints) -> ab -> full-res sRGB.
+
+These are the stable entry points the CLI, the evaluation and the desktop app
+share. The network runs once per image (:func:`predict_marginals`); everything
+after it is cheap and re-runs on every hint or setting change.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .bins import DEFAULT_T, annealed_mean
+from .color import lab_to_rgb
+from .models.base import MarginalModel, Marginals
+from .upsample import upsample_ab
+
+
+def network_input(L_full: np.ndarray, short_side: int) -> torch.Tensor:
+    """Full-res L ``(H, W)`` -> resized L ``(1, 1, h, w)`` with short side ``short_side``.
+
+    The aspect ratio is kept; images smaller than ``short_side`` are not enlarged.
+    """
+    if L_full.ndim != 2:
+        raise ValueError(f"L must have shape (H, W), got {L_full.shape}")
+    t = torch.from_numpy(np.ascontiguousarray(L_full, dtype=np.float32))[None, None]
+    H, W = L_full.shape
+    s = min(1.0, short_side / min(H, W))
+    if s < 1.0:
+        size = (max(1, round(H * s)), max(1, round(W * s)))
+        t = F.interpolate(t, size=size, mode="bilinear", antialias=True, align_corners=False)
+    return t
+
+
+def predict_marginals(model: MarginalModel, L_full: np.ndarray, short_side: int | None = None) -> Marginals:
+    """Run the network once: full-res L ``(H, W)`` -> :class:`Marginals` ``(1, Q, h, w)``."""
+    x = network_input(L_full, short_side or model.input_size).to(model.device)
+    model.eval()
+    with torch.inference_mode():
+        logits = model(x).float()
+    return Marginals(logits=logits, centres=model.centres.float())
+
+
+def best_guess_ab(marginals: Marginals, T: float = DEFAULT_T) -> torch.Tensor:
+    """Annealed-mean ab ``(1, 2, h, w)`` at the marginals' resolution."""
+    with torch.inference_mode():
+        return annealed_mean(marginals.logits, marginals.centres, T)
+
+
+def compose_rgb(L_full: np.ndarray, ab_small: torch.Tensor | np.ndarray) -> np.ndarray:
+    """Full-res L ``(H, W)`` + low-res ab ``(2, h, w)`` or ``(1, 2, h, w)`` -> sRGB ``(H, W, 3)`` float32.
+
+    ab is upsampled edge-aware under the guidance of the full-resolution L,
+    so luminance detail is exactly the original's.
+    """
+    ab = ab_small.detach().float().cpu().numpy() if isinstance(ab_small, torch.Tensor) else ab_small
+    ab = np.asarray(ab, dtype=np.float32)
+    if ab.ndim == 4:
+        ab = ab[0]
+    ab_full = upsample_ab(ab, L_full)
+    lab = np.empty((*L_full.shape, 3), dtype=np.float32)
+    lab[..., 0] = L_full
+    lab[..., 1:] = np.moveaxis(ab_full, 0, -1)
+    return lab_to_rgb(lab)

@@ -1,0 +1,224 @@
+"""Training a marginal model (Zhang et al. 2016 loss) on a folder of colour photos.
+
+Loss: class-rebalanced multinomial cross-entropy between the predicted
+distribution ``(B, Q, h, w)`` and soft-encoded ground truth at 1/4 resolution.
+Works on CPU, on CUDA with mixed precision, and under ``torchrun`` (one process
+per GPU, DistributedDataParallel) without code changes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from .bins import ab_histogram, nearest_bin, rebalance_weights, smooth_over_ab, soft_encode
+from .color import rgb_to_lab_torch
+from .dataset import CropSampler, ImageFolderCache, load_folder
+from .models.base import MarginalModel
+from .models.registry import build_model, pick_device, save_model
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainConfig:
+    train_dir: str
+    val_dir: str | None = None
+    out_dir: str = "runs/polychrome-small"
+    arch: str = "polychrome-small"
+    steps: int = 10000
+    batch_size: int = 32
+    crop: int = 128
+    cache_short_side: int = 192
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    warmup: int = 200
+    lam: float = 0.5
+    checkpoint_every: int = 250
+    val_every: int = 1000
+    val_images: int = 98
+    val_short_side: int = 256
+    seed: int = 0
+    device: str = "auto"
+    max_minutes: float | None = None  # stop (and checkpoint) after this wall time
+
+
+def compute_prior(data: ImageFolderCache, centres: np.ndarray, sigma: float = 5.0) -> np.ndarray:
+    """Empirical bin distribution ``(Q,)`` over a folder, smoothed over the ab plane."""
+    counts = np.zeros(len(centres), dtype=np.float64)
+    for img in data.images:
+        t = torch.from_numpy(img[::2, ::2].copy()).permute(2, 0, 1).float().div(255.0)[None]
+        counts += ab_histogram(rgb_to_lab_torch(t)[:, 1:], centres)
+    return smooth_over_ab(counts / counts.sum(), centres, sigma)
+
+
+def rebalanced_ce(
+    logits: torch.Tensor, ab: torch.Tensor, centres: torch.Tensor, weights: torch.Tensor | None
+) -> torch.Tensor:
+    """Loss for logits ``(B, Q, h, w)`` against full-res ab ``(B, 2, H, W)``."""
+    target_ab = F.adaptive_avg_pool2d(ab, logits.shape[-2:])
+    z = soft_encode(target_ab, centres)
+    logp = F.log_softmax(logits.float(), dim=1)
+    ce = -(z * logp).sum(1)  # (B, h, w)
+    if weights is not None:
+        ce = ce * weights[nearest_bin(target_ab, centres)]
+    return ce.mean()
+
+
+@torch.no_grad()
+def validation_loss(
+    model: MarginalModel, data: ImageFolderCache, short_side: int, limit: int, weights: torch.Tensor | None
+) -> float:
+    """Mean rebalanced loss over whole validation images (no crops), in eval mode."""
+    was_training = model.training
+    model.eval()
+    dev = next(model.parameters()).device
+    total, n = 0.0, 0
+    for img in data.images[:limit]:
+        t = torch.from_numpy(img).permute(2, 0, 1).float().div(255.0)[None]
+        h, w = t.shape[-2:]
+        s = short_side / min(h, w)
+        t = F.interpolate(t, size=(round(h * s), round(w * s)), mode="bilinear", antialias=True)
+        lab = rgb_to_lab_torch(t.clamp(0, 1)).to(dev)
+        logits = model(lab[:, :1])
+        total += float(rebalanced_ce(logits, lab[:, 1:], model.centres, weights))
+        n += 1
+    model.train(was_training)
+    return total / max(n, 1)
+
+
+def _lr_at(step: int, cfg: TrainConfig) -> float:
+    if step < cfg.warmup:
+        return cfg.lr * (step + 1) / cfg.warmup
+    p = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
+    return cfg.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(1.0, p))))
+
+
+def _dist_info() -> tuple[int, int, int]:
+    if "WORLD_SIZE" in os.environ and int(os.environ["WORLD_SIZE"]) > 1:
+        return int(os.environ["RANK"]), int(os.environ["LOCAL_RANK"]), int(os.environ["WORLD_SIZE"])
+    return 0, 0, 1
+
+
+def train(cfg: TrainConfig, resume: bool = True) -> Path:
+    """Train (or resume) and return the path of the final safetensors weights."""
+    rank, local_rank, world = _dist_info()
+    if world > 1:
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        dist.init_process_group(backend)
+        device = torch.device("cuda", local_rank) if torch.cuda.is_available() else torch.device("cpu")
+        if device.type == "cuda":
+            torch.cuda.set_device(device)
+    else:
+        device = pick_device(cfg.device)
+    is_main = rank == 0
+    out = Path(cfg.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(cfg.seed + rank)
+
+    t0 = time.time()
+    data = load_folder(Path(cfg.train_dir), cfg.cache_short_side)
+    if is_main:
+        log.info(
+            "training images: %d usable, skipped %d near-grayscale, %d tiny (<%d px), %d unreadable (%.0fs)",
+            len(data), data.skipped["gray"], data.skipped["tiny"], 128, data.skipped["unreadable"], time.time() - t0,
+        )
+    val = load_folder(Path(cfg.val_dir), max(cfg.val_short_side, cfg.cache_short_side)) if cfg.val_dir else None
+
+    model = build_model(cfg.arch).to(device)
+    centres_np = model.centres.cpu().numpy()
+    prior_path = out / "prior.npy"
+    if prior_path.is_file():
+        prior = np.load(prior_path)
+    else:
+        prior = compute_prior(data, centres_np)
+        if is_main:
+            np.save(prior_path, prior)
+    weights = torch.as_tensor(rebalance_weights(prior, cfg.lam), device=device)
+
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    use_amp = device.type == "cuda"
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    step = 0
+    ckpt = out / "checkpoint.pt"
+    history: list[dict] = []
+    if resume and ckpt.is_file():
+        state = torch.load(ckpt, map_location=device, weights_only=True)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optim"])
+        step = int(state["step"])
+        hist_path = out / "history.json"
+        history = json.loads(hist_path.read_text()) if hist_path.is_file() else []
+        if is_main:
+            log.info("resumed from %s at step %d", ckpt, step)
+
+    net: torch.nn.Module = model
+    if world > 1:
+        net = torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[local_rank] if device.type == "cuda" else None
+        )
+    sampler = CropSampler(data, cfg.crop, seed=cfg.seed * 1000 + rank + step)
+    per_rank_batch = max(1, cfg.batch_size // world)
+
+    def save_checkpoint() -> None:
+        if not is_main:
+            return
+        tmp = ckpt.with_suffix(".tmp")
+        torch.save({"model": model.state_dict(), "optim": opt.state_dict(), "step": step}, tmp)
+        tmp.replace(ckpt)
+        (out / "history.json").write_text(json.dumps(history, indent=1))
+        (out / "config.json").write_text(json.dumps(asdict(cfg), indent=1))
+
+    model.train()
+    bar = tqdm(total=cfg.steps, initial=step, disable=not is_main, dynamic_ncols=True, mininterval=5)
+    t_start, imgs, ema = time.time(), 0, None
+    while step < cfg.steps:
+        L, ab = sampler.sample(per_rank_batch)
+        L, ab = L.to(device, non_blocking=True), ab.to(device, non_blocking=True)
+        for g in opt.param_groups:
+            g["lr"] = _lr_at(step, cfg)
+        with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=use_amp):
+            logits = net(L)
+        loss = rebalanced_ce(logits, ab, model.centres, weights)
+        opt.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        scaler.step(opt)
+        scaler.update()
+        step += 1
+        imgs += per_rank_batch * world
+        lv = float(loss.detach())
+        ema = lv if ema is None else 0.98 * ema + 0.02 * lv
+        rate = imgs / max(1e-6, time.time() - t_start)
+        bar.update(1)
+        bar.set_postfix(loss=f"{ema:.3f}", img_s=f"{rate:.1f}")
+        if is_main and step % 50 == 0:
+            log.info("step %d loss %.4f lr %.2e %.1f img/s", step, ema, _lr_at(step, cfg), rate)
+        entry: dict = {}
+        if val is not None and is_main and (step % cfg.val_every == 0 or step == cfg.steps):
+            entry["val_loss"] = validation_loss(model, val, cfg.val_short_side, cfg.val_images, weights)
+            log.info("step %d val_loss %.4f", step, entry["val_loss"])
+        if entry or step % cfg.checkpoint_every == 0:
+            history.append({"step": step, "train_loss": ema, "wall_s": round(time.time() - t_start, 1), **entry})
+        out_of_time = cfg.max_minutes is not None and (time.time() - t_start) > cfg.max_minutes * 60
+        if step % cfg.checkpoint_every == 0 or step == cfg.steps or out_of_time:
+            save_checkpoint()
+            if is_main:
+                save_model(model, out / f"{cfg.arch}.safetensors", {"arch": cfg.arch, "steps": step})
+        if out_of_time:
+            log.info("stopping at step %d: --max-minutes reached", step)
+            break
+    bar.close()
+    if world > 1:
+        dist.destroy_process_group()
+    return out / f"{cfg.arch}.safetensors"
