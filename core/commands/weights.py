@@ -1,0 +1,119 @@
+"""`polychrome weights`: list model weights, download or import the official Zhang et al. ones."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..models.registry import ModelInfo
+
+OFFICIAL_NAMES = ("eccv16", "siggraph17")  # kept here so `--help` needs no torch import
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("weights", help="list, download or import model weights")
+    wsub = p.add_subparsers(dest="weights_command", metavar="ACTION", required=True)
+
+    ls = wsub.add_parser("list", help="list the models with weights on this machine")
+    ls.set_defaults(func=run_list)
+
+    dl = wsub.add_parser(
+        "download", help="download the official Zhang et al. weights (needs the network once)"
+    )
+    dl.add_argument("name", choices=OFFICIAL_NAMES)
+    dl.add_argument(
+        "--dest", type=Path, default=None, help="folder for the converted weights (default: user cache)"
+    )
+    dl.add_argument("--no-progress", action="store_true", help="no progress bar")
+    dl.set_defaults(func=run_download)
+
+    im = wsub.add_parser("import", help="verify and convert an official .pth downloaded elsewhere")
+    im.add_argument("name", choices=OFFICIAL_NAMES)
+    im.add_argument("file", type=Path, help="the .pth file, e.g. colorization_release_v2-9b330a0b.pth")
+    im.add_argument(
+        "--dest", type=Path, default=None, help="folder for the converted weights (default: user cache)"
+    )
+    im.add_argument(
+        "--allow-unofficial",
+        action="store_true",
+        help="accept a file with the official layout but another hash (e.g. your own fine-tuning)",
+    )
+    im.set_defaults(func=run_import)
+
+
+def _fail(message: str) -> int:
+    # One line, no traceback: these are user-facing conditions, not bugs.
+    print(f"polychrome weights: error: {' '.join(message.split())}", file=sys.stderr)
+    return 1
+
+
+def _message(e: BaseException) -> str:
+    # KeyError's str() wraps its message in quotes.
+    return str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)
+
+
+def _num_bins(info: ModelInfo) -> str:
+    from ..models import registry
+
+    if "bin_centres" in info.card:
+        return str(len(info.card["bin_centres"]))
+    try:
+        import torch
+
+        with torch.device("meta"):
+            return str(registry.build_model(info.arch).num_bins)
+    except (KeyError, ValueError, RuntimeError):
+        return "?"
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from ..models import registry
+
+    models = registry.available_models()
+    shipped = registry.shipped_models_dir().resolve()
+    rows = [("NAME", "SOURCE", "ARCH", "Q", "PATH")]
+    for name, info in models.items():
+        if info.weights.resolve().parent == shipped:
+            source = "shipped"
+        else:
+            source = str(info.card.get("source", "downloaded"))
+            if info.card.get("official") is False:
+                source += " (unofficial)"
+        rows.append((name, source, info.arch, _num_bins(info), str(info.weights)))
+    if len(rows) == 1:
+        print("No model weights on this machine.")
+    else:
+        widths = [max(len(r[i]) for r in rows) for i in range(4)]
+        for r in rows:
+            print("  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4])
+    missing = [n for n in OFFICIAL_NAMES if n not in models]
+    if missing:
+        print(
+            f"Not on this machine: {', '.join(missing)} (get them with `polychrome weights download NAME`)."
+        )
+    return 0
+
+
+def run_download(args: argparse.Namespace) -> int:
+    from ..models.download import DownloadError, WeightsError, download_official
+
+    try:
+        path = download_official(args.name, args.dest, progress=not args.no_progress)
+    except (DownloadError, WeightsError, OSError) as e:
+        return _fail(_message(e))
+    print(f"{args.name}: {path}")
+    return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from ..models.download import WeightsError, import_official
+
+    try:
+        path = import_official(args.name, args.file, args.dest, allow_unofficial=args.allow_unofficial)
+    except (WeightsError, OSError, KeyError) as e:
+        return _fail(_message(e))
+    print(f"{args.name}: {path}")
+    return 0
