@@ -24,9 +24,9 @@ XYZ_FROM_RGB = np.array(
 RGB_FROM_XYZ = np.linalg.inv(XYZ_FROM_RGB)
 WHITE_D65 = np.array([0.95047, 1.0, 1.08883], dtype=np.float64)
 
-_EPS = 0.008856  # (6/29)^3, CIE constant
-_KAPPA = 7.787
-_F_EPS = 0.2068966  # f(_EPS) = 6/29
+CIE_EPS = 0.008856  # (6/29)^3, CIE constant
+CIE_KAPPA = 7.787
+_F_EPS = 0.2068966  # f(CIE_EPS) = 6/29
 
 
 def _check_last3(x: np.ndarray, name: str) -> None:
@@ -59,7 +59,7 @@ def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
     _check_last3(rgb, "rgb")
     xyz = srgb_to_linear(rgb) @ XYZ_FROM_RGB.T.astype(np.float32)
     xyz = xyz / WHITE_D65.astype(np.float32)
-    f = np.where(xyz > _EPS, np.cbrt(np.maximum(xyz, _EPS)), _KAPPA * xyz + 16.0 / 116.0)
+    f = np.where(xyz > CIE_EPS, np.cbrt(np.maximum(xyz, CIE_EPS)), CIE_KAPPA * xyz + 16.0 / 116.0)
     L = 116.0 * f[..., 1] - 16.0
     a = 500.0 * (f[..., 0] - f[..., 1])
     b = 200.0 * (f[..., 1] - f[..., 2])
@@ -74,7 +74,7 @@ def lab_to_linear_rgb(lab: np.ndarray) -> np.ndarray:
     fx = fy + lab[..., 1] / 500.0
     fz = np.maximum(fy - lab[..., 2] / 200.0, 0.0)  # as scikit-image: negative z clipped
     f = np.stack([fx, fy, fz], axis=-1)
-    xyz = np.where(f > _F_EPS, f**3, (f - 16.0 / 116.0) / _KAPPA) * WHITE_D65.astype(np.float32)
+    xyz = np.where(f > _F_EPS, f**3, (f - 16.0 / 116.0) / CIE_KAPPA) * WHITE_D65.astype(np.float32)
     return (xyz @ RGB_FROM_XYZ.T.astype(np.float32)).astype(np.float32)
 
 
@@ -101,7 +101,7 @@ def rgb_to_lab_torch(rgb: torch.Tensor) -> torch.Tensor:
     lin = torch.where(rgb > 0.04045, ((rgb.clamp_min(0.04045) + 0.055) / 1.055) ** 2.4, rgb / 12.92)
     xyz = torch.einsum("ij,bjhw->bihw", _mat(XYZ_FROM_RGB, rgb), lin)
     xyz = xyz / _mat(WHITE_D65, rgb).view(1, 3, 1, 1)
-    f = torch.where(xyz > _EPS, xyz.clamp_min(_EPS).pow(1.0 / 3.0), _KAPPA * xyz + 16.0 / 116.0)
+    f = torch.where(xyz > CIE_EPS, xyz.clamp_min(CIE_EPS).pow(1.0 / 3.0), CIE_KAPPA * xyz + 16.0 / 116.0)
     L = 116.0 * f[:, 1] - 16.0
     a = 500.0 * (f[:, 0] - f[:, 1])
     b = 200.0 * (f[:, 1] - f[:, 2])
@@ -115,7 +115,7 @@ def lab_to_rgb_torch(lab: torch.Tensor) -> torch.Tensor:
     fx = fy + lab[:, 1] / 500.0
     fz = (fy - lab[:, 2] / 200.0).clamp_min(0.0)
     f = torch.stack([fx, fy, fz], dim=1)
-    xyz = torch.where(f > _F_EPS, f**3, (f - 16.0 / 116.0) / _KAPPA)
+    xyz = torch.where(f > _F_EPS, f**3, (f - 16.0 / 116.0) / CIE_KAPPA)
     xyz = xyz * _mat(WHITE_D65, lab).view(1, 3, 1, 1)
     lin = torch.einsum("ij,bjhw->bihw", _mat(RGB_FROM_XYZ, lab), xyz)
     srgb = torch.where(lin > 0.0031308, 1.055 * lin.clamp_min(0.0031308) ** (1 / 2.4) - 0.055, 12.92 * lin)

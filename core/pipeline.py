@@ -8,13 +8,14 @@ after it is cheap and re-runs on every hint or setting change.
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import torch
 import torch.nn.functional as F
 
 from .bins import DEFAULT_T, annealed_mean
 from .color import lab_to_rgb
 from .models.base import MarginalModel, Marginals
-from .upsample import upsample_ab
+from .upsample import upsample_ab_bands
 
 
 def network_input(L_full: np.ndarray, short_side: int) -> torch.Tensor:
@@ -48,18 +49,40 @@ def best_guess_ab(marginals: Marginals, T: float = DEFAULT_T) -> torch.Tensor:
         return annealed_mean(marginals.logits, marginals.centres, T)
 
 
-def compose_rgb(L_full: np.ndarray, ab_small: torch.Tensor | np.ndarray) -> np.ndarray:
-    """Full-res L ``(H, W)`` + low-res ab ``(2, h, w)`` or ``(1, 2, h, w)`` -> sRGB ``(H, W, 3)`` float32.
+def compose_rgb(
+    L_full: np.ndarray,
+    ab_small: torch.Tensor | np.ndarray,
+    out_dtype: npt.DTypeLike = np.float32,
+) -> np.ndarray:
+    """Full-res L ``(H, W)`` + low-res ab ``(2, h, w)`` or ``(1, 2, h, w)`` -> sRGB ``(H, W, 3)``.
 
     ab is upsampled edge-aware under the guidance of the full-resolution L,
-    so luminance detail is exactly the original's.
+    so luminance detail is exactly the original's. ``out_dtype`` float32 gives
+    values in [0, 1]; uint8 or uint16 give export-ready integers directly, which
+    saves the full-size float image. Work is done in row bands, so peak memory
+    is the output plus a few tens of MB (a 24 MP image stays well under 2 GB).
     """
     ab = ab_small.detach().float().cpu().numpy() if isinstance(ab_small, torch.Tensor) else ab_small
     ab = np.asarray(ab, dtype=np.float32)
     if ab.ndim == 4:
+        if ab.shape[0] != 1:
+            raise ValueError(f"compose_rgb takes one ab map, got a batch of {ab.shape[0]}")
         ab = ab[0]
-    ab_full = upsample_ab(ab, L_full)
-    lab = np.empty((*L_full.shape, 3), dtype=np.float32)
-    lab[..., 0] = L_full
-    lab[..., 1:] = np.moveaxis(ab_full, 0, -1)
-    return lab_to_rgb(lab)
+    dtype = np.dtype(out_dtype)
+    if dtype not in (np.float32, np.uint8, np.uint16):
+        raise ValueError(f"out_dtype must be float32, uint8 or uint16, got {dtype}")
+    L_full = np.asarray(L_full, dtype=np.float32)
+    out = np.empty((*L_full.shape, 3), dtype=dtype)
+    scale = 1.0 if dtype == np.float32 else float(np.iinfo(dtype).max)
+    for rows, ab_band in upsample_ab_bands(ab, L_full):
+        lab = np.empty((*ab_band.shape[1:], 3), dtype=np.float32)
+        lab[..., 0] = L_full[rows]
+        lab[..., 1] = ab_band[0]
+        lab[..., 2] = ab_band[1]
+        rgb = lab_to_rgb(lab)
+        if dtype == np.float32:
+            out[rows] = rgb
+        else:
+            # Round to nearest; lab_to_rgb already clipped to [0, 1].
+            out[rows] = rgb * scale + 0.5
+    return out
