@@ -58,7 +58,9 @@ def load_folder(folder: Path, short_side: int = 192, use_cache: bool = True) -> 
     if not paths:
         raise FileNotFoundError(f"no images in {folder}")
     key = hashlib.sha256(
-        ("\n".join(f"{p}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in paths) + f"|{short_side}").encode()
+        (
+            "\n".join(f"{p}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in paths) + f"|{short_side}"
+        ).encode()
     ).hexdigest()[:16]
     cache = Path(platformdirs.user_cache_dir("polychrome", appauthor=False)) / "datasets" / f"{key}.npz"
     if use_cache and cache.is_file():
@@ -124,7 +126,10 @@ class CropSampler:
         short = max(self.crop, round(min(h, w) * s))
         t = torch.from_numpy(np.array(img)).permute(2, 0, 1).float().div_(255.0)[None]
         if short != min(h, w):
-            nh, nw = max(self.crop, round(h * short / min(h, w))), max(self.crop, round(w * short / min(h, w)))
+            nh, nw = (
+                max(self.crop, round(h * short / min(h, w))),
+                max(self.crop, round(w * short / min(h, w))),
+            )
             t = F.interpolate(t, size=(nh, nw), mode="bilinear", antialias=True, align_corners=False)
         _, _, H, W = t.shape
         y = int(self.rng.integers(H - self.crop + 1))

@@ -135,7 +135,9 @@ def load_session(path: Path | str) -> Session:
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise SessionError(f"not a Polychrome session: {path}")
     if int(doc.get("version", 0)) > VERSION:
-        raise SessionError(f"session {path.name} was written by a newer Polychrome (version {doc['version']})")
+        raise SessionError(
+            f"session {path.name} was written by a newer Polychrome (version {doc['version']})"
+        )
     try:
         image = _resolve_image(path, doc["image"])
         locked_meta = doc.get("locked") or {}

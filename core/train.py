@@ -132,9 +132,16 @@ def train(cfg: TrainConfig, resume: bool = True) -> Path:
     if is_main:
         log.info(
             "training images: %d usable, skipped %d near-grayscale, %d tiny (<%d px), %d unreadable (%.0fs)",
-            len(data), data.skipped["gray"], data.skipped["tiny"], 128, data.skipped["unreadable"], time.time() - t0,
+            len(data),
+            data.skipped["gray"],
+            data.skipped["tiny"],
+            128,
+            data.skipped["unreadable"],
+            time.time() - t0,
         )
-    val = load_folder(Path(cfg.val_dir), max(cfg.val_short_side, cfg.cache_short_side)) if cfg.val_dir else None
+    val = (
+        load_folder(Path(cfg.val_dir), max(cfg.val_short_side, cfg.cache_short_side)) if cfg.val_dir else None
+    )
 
     model = build_model(cfg.arch).to(device)
     centres_np = model.centres.cpu().numpy()
@@ -209,7 +216,9 @@ def train(cfg: TrainConfig, resume: bool = True) -> Path:
             entry["val_loss"] = validation_loss(model, val, cfg.val_short_side, cfg.val_images, weights)
             log.info("step %d val_loss %.4f", step, entry["val_loss"])
         if entry or step % cfg.checkpoint_every == 0:
-            history.append({"step": step, "train_loss": ema, "wall_s": round(time.time() - t_start, 1), **entry})
+            history.append(
+                {"step": step, "train_loss": ema, "wall_s": round(time.time() - t_start, 1), **entry}
+            )
         out_of_time = cfg.max_minutes is not None and (time.time() - t_start) > cfg.max_minutes * 60
         if step % cfg.checkpoint_every == 0 or step == cfg.steps or out_of_time:
             save_checkpoint()

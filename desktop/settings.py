@@ -119,9 +119,11 @@ class AppSettings:
             "radius": self._get("brush/radius", 24.0, float),
             "hardness": self._get("brush/hardness", 0.5, float),
             "strength": self._get("brush/strength", 0.8, float),
+            "reach": self._get("brush/reach", 1.0, float),
         }
 
-    def set_brush(self, radius: float, hardness: float, strength: float) -> None:
+    def set_brush(self, radius: float, hardness: float, strength: float, reach: float = 1.0) -> None:
+        self.q.setValue("brush/reach", float(reach))
         self.q.setValue("brush/radius", float(radius))
         self.q.setValue("brush/hardness", float(hardness))
         self.q.setValue("brush/strength", float(strength))

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import tifffile
 from PIL import ExifTags, Image, ImageCms
+
 from polychrome.core import export as export_mod
 from polychrome.core.export import (
     ExportError,

@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 import tifffile
 from PIL import ExifTags, Image, ImageCms, ImageOps
+from skimage.color import rgb2lab
+
 from polychrome.core import imageio
 from polychrome.core.color import rgb_to_lab
 from polychrome.core.imageio import (
@@ -22,7 +24,6 @@ from polychrome.core.imageio import (
     is_probably_color,
     load_image,
 )
-from skimage.color import rgb2lab
 
 # ------------------------------------------------------------------ helpers ---
 

@@ -8,8 +8,14 @@ import pytest
 import torch
 
 from polychrome.core.bins import gamut_bins
-from polychrome.core.models import ModelNotFoundError, available_models, build_model, load_model, save_model
-from polychrome.core.models import registry
+from polychrome.core.models import (
+    ModelNotFoundError,
+    available_models,
+    build_model,
+    load_model,
+    registry,
+    save_model,
+)
 from polychrome.core.models.polynet import PolyNet
 
 

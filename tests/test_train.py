@@ -50,8 +50,18 @@ def test_train_checkpoint_resume(tmp_path: Path, rng: np.random.Generator, monke
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     folder = _make_folder(tmp_path / "data", rng)
     cfg = TrainConfig(
-        train_dir=str(folder), val_dir=str(folder), out_dir=str(tmp_path / "run"), steps=24, batch_size=4,
-        crop=64, cache_short_side=128, lr=3e-3, warmup=2, checkpoint_every=12, val_every=12, val_short_side=128,
+        train_dir=str(folder),
+        val_dir=str(folder),
+        out_dir=str(tmp_path / "run"),
+        steps=24,
+        batch_size=4,
+        crop=64,
+        cache_short_side=128,
+        lr=3e-3,
+        warmup=2,
+        checkpoint_every=12,
+        val_every=12,
+        val_short_side=128,
         device="cpu",
     )
     weights = train(cfg)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+
 from polychrome.core.color import lab_to_rgb
 from polychrome.core.pipeline import compose_rgb
 from polychrome.core.upsample import upsample_ab, upsample_ab_bands, upsample_ab_bilinear

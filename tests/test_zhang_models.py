@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+
 from polychrome.core.bins import annealed_mean, expected_ab
 from polychrome.core.models.registry import build_model
 from polychrome.core.models.zhang import (

@@ -89,8 +89,12 @@ class PolyNet(MarginalModel):
         e2 = self.enc2(e1)
         e3 = self.enc3(e2)
         e4 = self.enc4(e3)
-        d3 = self.dec3(torch.cat([F.interpolate(e4, size=e3.shape[-2:], mode="bilinear", align_corners=False), e3], 1))
-        d2 = self.dec2(torch.cat([F.interpolate(d3, size=e2.shape[-2:], mode="bilinear", align_corners=False), e2], 1))
+        d3 = self.dec3(
+            torch.cat([F.interpolate(e4, size=e3.shape[-2:], mode="bilinear", align_corners=False), e3], 1)
+        )
+        d2 = self.dec2(
+            torch.cat([F.interpolate(d3, size=e2.shape[-2:], mode="bilinear", align_corners=False), e2], 1)
+        )
         out = self.head(d2)
         oh, ow = -(-H // self.stride), -(-W // self.stride)
         return out[..., :oh, :ow]

@@ -1,0 +1,479 @@
+"""The evaluation protocol of DESIGN.md section 5, on a folder of colour photos.
+
+Every photo is loaded as sRGB, scaled so that its short side is ``size``
+(the network input size; Lanczos, never enlarged) and this scaled image *is*
+the ground truth: its L* goes into the network, predictions are composed at
+the same resolution (ab from the network's 1/4-res output, upsampled
+edge-aware exactly as the app does) and compared with it. Evaluating at the
+network resolution rather than the original keeps a 100-image run to minutes
+on 2 CPU cores; luminance is the GT's own in every method, so it only
+affects how much upsampling the ab has to survive.
+
+All metrics are computed on 8-bit sRGB results (what a user saves):
+PSNR/SSIM on RGB, AuC/diversity/coherence on the ab of the 8-bit images.
+Baselines, measured in the same run: gray (ab = 0), independent per-pixel
+sampling (for the N-sample figures) and Levin et al. 2004 (for the hints
+curve). Simulated hints: per image a fixed-seed list of ``max(hints)``
+patches (6 x 6 px, uniform positions); ``k`` hints are the first ``k`` of
+that list, so the curve is nested and every method gets the same hints.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from . import levin
+from . import metrics as M
+from .bins import DEFAULT_T, annealed_mean
+from .color import lab_to_rgb, rgb_to_lab
+from .hints import HintDocument, HintEngine, Stroke
+from .models import MarginalModel
+from .pipeline import best_guess_ab, compose_rgb, predict_marginals
+from .sampler import SamplerSettings, independent_samples, l_at_working_res, sample
+
+IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp"}
+DEFAULT_HINTS = (0, 1, 2, 5, 10, 20, 50)
+WORK_MIN_REGION = 8  # smallest region at working (1/4) resolution, ~ 128 px at the evaluated one
+
+
+@dataclass
+class EvalConfig:
+    """Settings of one evaluation run (everything that changes the numbers)."""
+
+    size: int = 256  # short side of the GT / network input
+    n: int = 8  # samples per image
+    hints: tuple[int, ...] = DEFAULT_HINTS
+    limit: int | None = None  # first K images in sorted order
+    seed: int = 0
+    patch: int = 6  # simulated hint patch side (px)
+    hint_radius: float = 3.0  # Polychrome stroke radius (px)
+    # Polychrome stroke reach beyond the paint, in brush radii: 1 is the app's default brush,
+    # larger values let a point hint flood its region (one curve per value).
+    hint_spreads: tuple[float, ...] = (1.0, 6.0)
+    levin_short_side: int = 256  # Levin working resolution
+    temperature: float = DEFAULT_T  # annealed-mean temperature of the best guess
+
+
+@dataclass
+class EvalResult:
+    """Per-image metrics, their means and stage timings of one run."""
+
+    config: EvalConfig
+    images: list[str]
+    per_image: list[dict[str, float]]
+    timings_ms: dict[str, float]
+    device: str
+    model: str
+    wall_s: float
+    sampler_settings: dict = field(default_factory=dict)
+    command: str = ""
+
+    def mean(self, key: str) -> float:
+        vals = [r[key] for r in self.per_image if key in r and np.isfinite(r[key])]
+        return float(np.mean(vals)) if vals else math.nan
+
+    def ratio_of_means(self, num: str, den: str) -> float:
+        a = sum(r[num] for r in self.per_image)
+        b = sum(r[den] for r in self.per_image)
+        return a / b if b > 0 else math.nan
+
+    def to_markdown(self) -> str:
+        return format_markdown(self)
+
+
+# ------------------------------------------------------------- inputs ---
+
+
+def list_images(folder: Path, limit: int | None = None) -> list[Path]:
+    """Image files directly in ``folder``, sorted by name, at most ``limit``."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"not a folder: {folder}")
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTS and p.is_file())
+    return files[:limit] if limit else files
+
+
+def load_ground_truth(path: Path, size: int) -> np.ndarray:
+    """Colour photo -> sRGB uint8 ``(H, W, 3)`` with short side ``size`` (never enlarged)."""
+    with Image.open(path) as im:
+        im = im.convert("RGB")
+        s = size / min(im.size)
+        if s < 1.0:
+            w, h = max(1, round(im.width * s)), max(1, round(im.height * s))
+            im = im.resize((w, h), Image.Resampling.LANCZOS)
+        return np.asarray(im, dtype=np.uint8).copy()
+
+
+@dataclass(frozen=True)
+class SimulatedHint:
+    """A GT patch: top-left ``(y, x)``, side ``size`` and its mean Lab colour."""
+
+    y: int
+    x: int
+    size: int
+    lab: tuple[float, float, float]
+
+    @property
+    def centre_xy(self) -> tuple[float, float]:
+        """Patch centre in pixel coordinates (pixel i covers [i, i + 1))."""
+        return (self.x + self.size / 2.0, self.y + self.size / 2.0)
+
+    @property
+    def rgb(self) -> tuple[float, float, float]:
+        """sRGB in [0, 1] of the patch's mean Lab (what a user would pick)."""
+        c = lab_to_rgb(np.asarray(self.lab, dtype=np.float32))
+        return (float(c[0]), float(c[1]), float(c[2]))
+
+
+def simulate_hints(
+    gt_lab: np.ndarray, count: int, patch: int, rng: np.random.Generator
+) -> list[SimulatedHint]:
+    """``count`` patches at uniform random places of GT Lab ``(H, W, 3)``, with their mean colour."""
+    H, W = gt_lab.shape[:2]
+    p = min(patch, H, W)
+    out = []
+    for _ in range(count):
+        y = int(rng.integers(0, H - p + 1))
+        x = int(rng.integers(0, W - p + 1))
+        m = gt_lab[y : y + p, x : x + p].reshape(-1, 3).mean(0)
+        out.append(SimulatedHint(y, x, p, (float(m[0]), float(m[1]), float(m[2]))))
+    return out
+
+
+def levin_hint_maps(hints: Sequence[SimulatedHint], shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Hint mask ``(H, W)`` and ab ``(2, H, W)``: every patch filled with its mean ab (later wins)."""
+    mask = np.zeros(shape, dtype=bool)
+    ab = np.zeros((2, *shape), dtype=np.float32)
+    for h in hints:
+        sl = (slice(h.y, h.y + h.size), slice(h.x, h.x + h.size))
+        mask[sl] = True
+        ab[0][sl] = h.lab[1]
+        ab[1][sl] = h.lab[2]
+    return mask, ab
+
+
+def hint_strokes(hints: Sequence[SimulatedHint], radius: float, spread: float = 1.0) -> list[Stroke]:
+    """One point stroke per simulated hint (full-res px), full strength, hard edge.
+
+    ``color`` is the patch's sRGB colour; ``ab`` pins the target to the patch's
+    mean ab exactly (the value Levin gets), rather than the colour's chroma
+    re-fitted at the painted L*. ``spread`` is the edge-aware reach in brush radii.
+    """
+    return [
+        Stroke(
+            points=[h.centre_xy],
+            radius=radius,
+            color=h.rgb,
+            strength=1.0,
+            hardness=1.0,
+            spread=spread,
+            ab=(h.lab[1], h.lab[2]),
+        )
+        for h in hints
+    ]
+
+
+# ------------------------------------------------------------- timing ---
+
+
+def cpu_threads_label() -> str:
+    """``'1 thread'`` / ``'2 threads'``: torch's intra-op CPU threads, for timing tables."""
+    n = torch.get_num_threads()
+    return f"{n} thread" + ("s" if n != 1 else "")
+
+
+class StageTimer:
+    """Accumulates wall time per stage; synchronises CUDA so GPU work is counted."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.device = device
+        self.total: dict[str, float] = defaultdict(float)
+        self.count: dict[str, int] = defaultdict(int)
+
+    def _sync(self) -> None:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+
+    def run(self, stage: str, fn, *args, **kwargs):
+        self._sync()
+        t = time.perf_counter()
+        out = fn(*args, **kwargs)
+        self._sync()
+        self.total[stage] += time.perf_counter() - t
+        self.count[stage] += 1
+        return out
+
+    def mean_ms(self) -> dict[str, float]:
+        return {k: 1000.0 * v / self.count[k] for k, v in self.total.items()}
+
+
+# ----------------------------------------------------------- the run ---
+
+
+def _lab_image(L: np.ndarray, ab: np.ndarray) -> np.ndarray:
+    """L ``(H, W)`` + ab ``(2, H, W)`` at the same resolution -> sRGB float ``(H, W, 3)``."""
+    lab = np.concatenate([L[..., None], np.moveaxis(ab, 0, -1)], axis=-1)
+    return lab_to_rgb(lab)
+
+
+def _set_metrics(
+    prefix: str, rgbs: Sequence[np.ndarray], gt: np.ndarray, labels: np.ndarray
+) -> dict[str, float]:
+    """best-of-N PSNR, diversity, coherence and colourfulness of N final results (8-bit sRGB)."""
+    u8 = np.stack([M.to_uint8(x) for x in rgbs])
+    abs_ = np.stack([M.rgb_to_ab(x) for x in u8])
+    return {
+        f"{prefix}/best_psnr": M.best_of_n_psnr(u8, gt),
+        f"{prefix}/diversity": M.mean_pairwise_ab_distance(abs_),
+        f"{prefix}/coherence": _mean_spread(abs_, labels),
+        f"{prefix}/colourfulness": float(np.mean([M.colourfulness(x) for x in u8])),
+    }
+
+
+def _mean_spread(abs_: np.ndarray, labels: np.ndarray) -> float:
+    """Mean over results ``(N, 2, H, W)`` of the region ab spread; nan without regions."""
+    if not (labels >= 0).any():
+        return math.nan
+    return float(np.mean([M.region_ab_spread(a, labels) for a in abs_]))
+
+
+def _raw_metrics(prefix: str, ab_work: torch.Tensor, labels_work: np.ndarray) -> dict[str, float]:
+    """Diversity and coherence of raw working-res ab ``(N, 2, h, w)``, before upsampling."""
+    a = ab_work.detach().float().cpu().numpy()
+    return {
+        f"{prefix}/diversity_raw": M.mean_pairwise_ab_distance(a),
+        f"{prefix}/coherence_raw": _mean_spread(a, labels_work),
+    }
+
+
+def evaluate_image(
+    model: MarginalModel, gt: np.ndarray, cfg: EvalConfig, seed: int, timer: StageTimer
+) -> dict[str, float]:
+    """All metrics of one GT image ``(H, W, 3)`` uint8; ``seed`` fixes sampler and hints."""
+    H, W = gt.shape[:2]
+    gt_lab = rgb_to_lab(gt.astype(np.float32) / 255.0)
+    L = gt_lab[..., 0]
+    gt_ab = M.rgb_to_ab(gt)
+    labels = M.constant_colour_regions(gt_ab)
+    r: dict[str, float] = {
+        "gt/colourfulness": M.colourfulness(gt),
+        "gt/coherence": M.region_ab_spread(gt_ab, labels),
+    }
+
+    def single(prefix: str, rgb: np.ndarray) -> None:
+        u8 = M.to_uint8(rgb)
+        ab = M.rgb_to_ab(u8)
+        r[f"{prefix}/psnr"] = M.psnr(u8, gt)
+        r[f"{prefix}/ssim"] = M.ssim(u8, gt)
+        r[f"{prefix}/auc"] = M.ab_auc(ab, gt_ab)
+        r[f"{prefix}/colourfulness"] = M.colourfulness(u8)
+        r[f"{prefix}/coherence"] = M.region_ab_spread(ab, labels)
+
+    single("gray", _lab_image(L, np.zeros((2, H, W), np.float32)))
+
+    with torch.inference_mode():
+        marg = timer.run("network", predict_marginals, model, L, cfg.size)
+        logits, centres = marg.logits, marg.centres
+        best_ab = best_guess_ab(marg, cfg.temperature)
+        single("best", timer.run("upsample", compose_rgb, L, best_ab))
+
+        # N samples from the sampler vs. independent per-pixel draws; index 0 of both
+        # sets is the best guess, as in the app's grid.
+        L_work = l_at_working_res(L, marg.shape).to(logits.device)
+        settings = SamplerSettings(n=cfg.n, seed=seed)
+        ss = timer.run("sampler", sample, logits, centres, L_work, settings)
+        r.update(_set_metrics("sampler", [compose_rgb(L, a) for a in ss.ab], gt, labels))
+        ind = timer.run(
+            "independent", independent_samples, logits, centres, cfg.n - 1, settings.temperature, seed
+        )
+        ind = torch.cat([best_ab.to(ind), ind])
+        r.update(_set_metrics("independent", [compose_rgb(L, a) for a in ind], gt, labels))
+        # The same before the edge-aware upsampling (which smooths per-pixel noise):
+        # regions of the GT ab area-averaged to the working resolution.
+        gt_ab_work = F.interpolate(torch.from_numpy(gt_ab)[None], size=marg.shape, mode="area")[0].numpy()
+        labels_work = M.constant_colour_regions(gt_ab_work, min_size=WORK_MIN_REGION)
+        r.update(_raw_metrics("sampler", ss.ab, labels_work))
+        r.update(_raw_metrics("independent", ind, labels_work))
+
+        # Hints curve: same patches for Polychrome and Levin.
+        counts = sorted(set(cfg.hints))
+        if counts:
+            rng = np.random.default_rng([cfg.seed, seed])
+            sim = simulate_hints(gt_lab, max(counts), cfg.patch, rng)
+            for spread in cfg.hint_spreads:
+                strokes = hint_strokes(sim, cfg.hint_radius, spread)
+                engine = HintEngine(logits, centres, L_work, (W, H))  # caches masks: nested k reuse them
+                for k in counts:
+                    if k == 0:
+                        hinted_ab = best_ab
+                    else:
+                        hinted = timer.run("hints", engine.apply, HintDocument(strokes=strokes[:k]))
+                        hinted_ab = annealed_mean(hinted, centres, cfg.temperature)
+                    r[f"hints/polychrome-s{spread:g}/{k}"] = M.psnr(compose_rgb(L, hinted_ab), gt)
+            for k in counts:
+                mask, hab = levin_hint_maps(sim[:k], (H, W))
+                if k == 0:
+                    lev_ab = np.zeros((2, H, W), np.float32)  # Levin with no hints is gray
+                else:
+                    lev_ab = timer.run("levin", levin.colorize, L, mask, hab, cfg.levin_short_side)
+                r[f"hints/levin/{k}"] = M.psnr(_lab_image(L, lev_ab), gt)
+    return r
+
+
+def evaluate(
+    model: MarginalModel,
+    images: Path | Iterable[Path],
+    cfg: EvalConfig | None = None,
+    progress: bool = True,
+    model_name: str | None = None,
+) -> EvalResult:
+    """Run the protocol over a folder (or a list of files) with an already loaded ``model``."""
+    from tqdm import tqdm
+
+    cfg = cfg or EvalConfig()
+    if cfg.n < 2:
+        raise ValueError("n must be at least 2 (diversity compares samples)")
+    paths = list_images(images, cfg.limit) if isinstance(images, str | Path) else list(images)[: cfg.limit]
+    if not paths:
+        raise FileNotFoundError("no images to evaluate")
+    model.eval()
+    device = model.device
+    timer = StageTimer(device)
+    rows = []
+    t0 = time.perf_counter()
+    for i, p in enumerate(tqdm(paths, unit="img", disable=not progress, desc="eval")):
+        gt = load_ground_truth(p, cfg.size)
+        rows.append(evaluate_image(model, gt, cfg, cfg.seed * 100003 + i, timer))
+    wall = time.perf_counter() - t0
+    dev = str(device)
+    if device.type == "cuda":
+        dev += f" ({torch.cuda.get_device_name(device)})"
+    else:
+        dev += f" ({cpu_threads_label()})"
+    return EvalResult(
+        config=cfg,
+        images=[p.name for p in paths],
+        per_image=rows,
+        timings_ms=timer.mean_ms(),
+        device=dev,
+        model=model_name or model.name,
+        wall_s=wall,
+        sampler_settings=asdict(SamplerSettings(n=cfg.n, seed=cfg.seed)),
+    )
+
+
+# ------------------------------------------------------------ report ---
+
+
+def _f(x: float, digits: int = 2) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    if math.isinf(x):
+        return "∞"
+    return f"{x:.{digits}f}"
+
+
+def format_markdown(res: EvalResult) -> str:
+    """The result tables as GitHub markdown."""
+    c = res.config
+    m = res.mean
+    lines = [f"Command: `{res.command}`", ""] if res.command else []
+    lines += [
+        f"Images: {len(res.images)} · model `{res.model}` · GT and network input at short side {c.size} px · "
+        f"N = {c.n} · seed {c.seed} · device {res.device} · wall time {res.wall_s:.0f} s",
+        "",
+        "**Single best guess** (means over images; colourfulness ratio = mean colourfulness of the "
+        "results / mean of the GT; coherence = ab spread inside near-constant GT regions, lower is better)",
+        "",
+        "| Method | PSNR (dB) | SSIM | AuC | Colourfulness ratio | Coherence (ab) |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for key, name in (("gray", "Gray (ab = 0)"), ("best", f"Polychrome annealed mean (T = {c.temperature})")):
+        lines.append(
+            f"| {name} | {_f(m(key + '/psnr'))} | {_f(m(key + '/ssim'), 4)} | {_f(m(key + '/auc'), 4)} | "
+            f"{_f(res.ratio_of_means(key + '/colourfulness', 'gt/colourfulness'), 3)} | "
+            f"{_f(m(key + '/coherence'))} |"
+        )
+    lines.append(f"| Ground truth (reference) | ∞ | 1.0000 | 1.0000 | 1.000 | {_f(m('gt/coherence'))} |")
+    lines += [
+        "",
+        f"**N = {c.n} results per image** (index 0 of each set is the best guess, as in the app's grid; "
+        "diversity = mean pairwise ab distance, higher is more diverse; coherence as above, lower is better; "
+        "*raw* = at working resolution before the edge-aware upsampling; sampler settings: "
+        + ", ".join(f"{k} {v}" for k, v in res.sampler_settings.items() if k not in ("n", "seed"))
+        + ")",
+        "",
+        f"| Method | Best-of-{c.n} PSNR (dB) | Diversity (ab) | Coherence (ab) | Diversity, raw | "
+        "Coherence, raw | Colourfulness ratio |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for key, name in (("sampler", "Polychrome sampler"), ("independent", "Independent per-pixel sampling")):
+        lines.append(
+            f"| {name} | {_f(m(key + '/best_psnr'))} | {_f(m(key + '/diversity'))} | "
+            f"{_f(m(key + '/coherence'))} | {_f(m(key + '/diversity_raw'))} | "
+            f"{_f(m(key + '/coherence_raw'))} | "
+            f"{_f(res.ratio_of_means(key + '/colourfulness', 'gt/colourfulness'), 3)} |"
+        )
+    counts = sorted(set(c.hints))
+    if counts:
+        lines += [
+            "",
+            f"**PSNR (dB) vs. number of simulated point hints** ({c.patch} x {c.patch} px GT patches at "
+            "random places, fixed seed; Polychrome: one point stroke per patch, radius "
+            f"{c.hint_radius:g} px, reach beyond the paint *spread* brush radii, annealed mean of the "
+            f"re-weighted marginals; Levin et al. 2004 at short side {c.levin_short_side})",
+            "",
+            "| Method | " + " | ".join(str(k) for k in counts) + " |",
+            "|---|" + "---:|" * len(counts),
+        ]
+        rows = [(f"polychrome-s{sp:g}", f"Polychrome + hints, spread {sp:g}") for sp in c.hint_spreads]
+        for key, name in rows + [("levin", "Levin et al. 2004")]:
+            lines.append(f"| {name} | " + " | ".join(_f(m(f"hints/{key}/{k}")) for k in counts) + " |")
+    t = res.timings_ms
+    stage_names = [
+        ("network", f"Network ({c.size} px short side)"),
+        ("sampler", f"Sampler (N = {c.n}, working res)"),
+        ("independent", f"Independent sampling (N = {c.n - 1})"),
+        ("upsample", "Upsample + compose (one result)"),
+        ("hints", "Hint re-weighting (one update)"),
+        ("levin", "Levin solve (one hint set)"),
+    ]
+    lines += [
+        "",
+        f"**Time per stage** on {res.device} (mean ms per call)",
+        "",
+        "| Stage | ms |",
+        "|---|---:|",
+    ]
+    lines += [f"| {name} | {t[k]:.1f} |" for k, name in stage_names if k in t]
+    return "\n".join(lines) + "\n"
+
+
+def write_section(path: Path, key: str, body: str) -> None:
+    """Write ``body`` into ``path`` between ``<!-- key:begin -->`` / ``<!-- key:end -->`` markers.
+
+    The markers are replaced in place when the file has them (so a results page
+    can hold several generated tables and hand-written text); otherwise the
+    section is appended (the file is created if missing).
+    """
+    path = Path(path)
+    begin, end = f"<!-- {key}:begin -->", f"<!-- {key}:end -->"
+    block = f"{begin}\n{body.rstrip()}\n{end}"
+    text = path.read_text() if path.is_file() else ""
+    i, j = text.find(begin), text.find(end)
+    if i >= 0 and j > i:
+        text = text[:i] + block + text[j + len(end) :]
+    else:
+        text = (text.rstrip() + "\n\n" if text.strip() else "") + block + "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)

@@ -1,0 +1,530 @@
+"""Runs the editor's background work and writes the outcomes into :class:`EditorState`.
+
+Open -> load (worker) -> show the original -> network (worker, once per image)
+-> sampling (worker, on every hint or setting change) -> previews; plus a
+full-resolution render of the result on show and exports. Every job carries
+a generation id; results whose id is stale are dropped, so opening another
+image, cancelling, or painting again can never be overwritten by late work.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal, Slot
+
+from polychrome.core.export import default_export_name, unique_path
+from polychrome.core.hints import HintDocument, Stroke
+from polychrome.core.imageio import ImageLoadError
+from polychrome.core.models import DEFAULT_MODEL, ModelNotFoundError, load_model
+from polychrome.core.sampler import SamplerSettings
+from polychrome.core.session import Session, load_session, save_session
+
+from . import jobs
+from .state import EditorState
+from .workers import Job, LatestOnlyRunner
+
+SLIDER_DEBOUNCE_MS = 40  # settings: coalesce slider drags, still feels immediate
+DRAG_DEBOUNCE_MS = 120  # strokes in progress: refresh when the brush pauses this long
+DETAIL_DELAY_MS = 250  # full-resolution render of the result on show, once things settle
+
+
+class ErrorKind:
+    LOAD = "load"
+    MODEL_MISSING = "model_missing"
+    OUT_OF_MEMORY = "oom"
+    NETWORK = "network"
+    SAMPLING = "sampling"
+    EXPORT = "export"
+    SESSION = "session"
+
+
+def is_out_of_memory(e: BaseException) -> bool:
+    oom = getattr(torch.cuda, "OutOfMemoryError", None)
+    return (oom is not None and isinstance(e, oom)) or "out of memory" in str(e).lower()
+
+
+@dataclass
+class PendingSession:
+    """Parts of a session that can only be applied once the marginals exist."""
+
+    path: Path
+    session: Session
+
+
+class EditorController(QObject):
+    """Owns the workers; the GUI calls its methods and listens to its signals and the state's."""
+
+    error = Signal(str, str, str)  # kind, message, technical detail
+    notice = Signal(str)  # non-fatal information for the status bar
+    busy_changed = Signal(str, bool)  # task ("load", "network", "sampling", "export"), busy
+    detail_ready = Signal(int, object)  # result index, (H, W, 3) uint8 at full resolution
+    export_progress = Signal(int, int)
+    export_finished = Signal(list)  # written paths
+    session_saved = Signal(str)
+    image_opened = Signal(str)  # path, once the original is on show
+    session_opened = Signal(object)  # core.session.Session, once its photo is on show
+
+    def __init__(
+        self,
+        state: EditorState,
+        model_loader: jobs.ModelLoader | None = None,
+        model_name: str = DEFAULT_MODEL,
+        device: str = "auto",
+        pool: QThreadPool | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.model_name = model_name
+        self.device_pref = device
+        self._device_override: str | None = None  # "cpu" after an out-of-memory retry
+        self._loader: jobs.ModelLoader = model_loader or (lambda name, dev: load_model(name, dev))
+        self._model: Any = None
+        self._model_key: tuple[str, str] | None = None
+        self.pool = pool or QThreadPool(self)
+        self.pool.setMaxThreadCount(3)
+        self._image_runner = LatestOnlyRunner(self.pool, self)
+        self._sample_runner = LatestOnlyRunner(self.pool, self)
+        self._detail_runner = LatestOnlyRunner(self.pool, self)
+        self._export_runner = LatestOnlyRunner(self.pool, self)
+        self._sample_runner.busy_changed.connect(lambda b: self.busy_changed.emit("sampling", b))
+        self._export_runner.busy_changed.connect(lambda b: self.busy_changed.emit("export", b))
+        self._image_gen = 0
+        self._sample_gen = 0
+        self._detail_gen = 0
+        self._export_gen = 0
+        self._loading_path: Path | None = None
+        self._task: str | None = None  # "load" / "network" while the image runner works
+        self._pending_session: PendingSession | None = None
+        self._provisional: Stroke | None = None
+
+        self._sample_timer = QTimer(self)
+        self._sample_timer.setSingleShot(True)
+        self._sample_timer.timeout.connect(self._launch_sampling)
+        self._detail_timer = QTimer(self)
+        self._detail_timer.setSingleShot(True)
+        self._detail_timer.timeout.connect(self._launch_detail)
+
+        state.hints_changed.connect(lambda: self.resample(0))
+        state.settings_changed.connect(lambda: self.resample(SLIDER_DEBOUNCE_MS))
+        state.selection_changed.connect(lambda _i: self._schedule_detail(0))
+
+    # -- status --------------------------------------------------------------------------------
+    @property
+    def device(self) -> str:
+        return self._device_override or self.device_pref
+
+    def is_busy(self, task: str | None = None) -> bool:
+        if (
+            task in (None, "load", "network")
+            and self._task is not None
+            and (task is None or task == self._task)
+        ):
+            return True
+        if task in (None, "sampling") and (self._sample_runner.busy or self._sample_timer.isActive()):
+            return True
+        return task in (None, "export") and self._export_runner.busy
+
+    def _set_task(self, task: str | None) -> None:
+        if task == self._task:
+            return
+        previous, self._task = self._task, task  # listeners read is_busy(): update first
+        if previous is not None:
+            self.busy_changed.emit(previous, False)
+        if task is not None:
+            self.busy_changed.emit(task, True)
+
+    # -- opening -------------------------------------------------------------------------------
+    def open_image(self, path: str | Path, session: PendingSession | None = None) -> None:
+        """Load ``path`` in the background; stale work for any previous image is cancelled."""
+        self._image_gen += 1
+        gen = self._image_gen
+        self._sample_gen += 1
+        self._detail_gen += 1
+        self._sample_timer.stop()
+        self._sample_runner.cancel()
+        self._detail_runner.cancel()
+        path = Path(path)
+        self._loading_path = path
+        self._pending_session = session
+        job = Job(gen, lambda j: jobs.load_photo(j, path), "load")
+        job.signals.result.connect(self._on_loaded)
+        job.signals.failed.connect(self._on_load_failed)
+        self._set_task("load")
+        self._image_runner.submit(job)
+
+    def open_session(self, path: str | Path) -> bool:
+        try:
+            session = load_session(path)
+        except Exception as e:  # noqa: BLE001 - shown to the user
+            self.error.emit(ErrorKind.SESSION, f"Could not open the session “{Path(path).name}”.", str(e))
+            return False
+        self.open_image(session.image_path, PendingSession(Path(path), session))
+        return True
+
+    @Slot(int, object)
+    def _on_loaded(self, gen: int, loaded: jobs.Loaded) -> None:
+        if gen != self._image_gen:
+            return
+        self.state.set_image(loaded.image, loaded.display)
+        if self._pending_session is not None:
+            self._apply_session_document(self._pending_session.session)
+            self.session_opened.emit(self._pending_session.session)
+        for line in loaded.image.notices:
+            self.notice.emit(line)
+        self.image_opened.emit(str(loaded.image.path))
+        self._start_network(gen)
+
+    @Slot(int, object, str)
+    def _on_load_failed(self, gen: int, exc: BaseException, tb: str) -> None:
+        if gen != self._image_gen:
+            return
+        self._set_task(None)
+        self._pending_session = None
+        name = self._loading_path.name if self._loading_path else "the file"
+        if isinstance(exc, ImageLoadError):
+            self.error.emit(ErrorKind.LOAD, str(exc), "")  # already a sentence for the user
+        elif isinstance(exc, OSError):
+            self.error.emit(ErrorKind.LOAD, f"Could not open “{name}”: {exc.strerror or exc}.", "")
+        else:
+            self.error.emit(ErrorKind.LOAD, f"Could not open “{name}”.", tb)
+
+    # -- network -------------------------------------------------------------------------------
+    def rerun_network(self) -> None:
+        """Predict the marginals again (after cancel, a model/device change or an error)."""
+        if self.state.image is None:
+            return
+        self._image_gen += 1
+        self._start_network(self._image_gen)
+
+    def _start_network(self, gen: int) -> None:
+        image = self.state.image
+        assert image is not None
+        key = (self.model_name, self.device)
+        cached = self._model if self._model_key == key else None
+        loader = self._loader
+        L = image.L
+        job = Job(gen, lambda j: jobs.run_network(j, L, key, loader, cached), "network")
+        job.signals.result.connect(self._on_network)
+        job.signals.failed.connect(self._on_network_failed)
+        self._set_task("network")
+        self._image_runner.submit(job)
+
+    @Slot(int, object)
+    def _on_network(self, gen: int, out: jobs.NetworkOutcome) -> None:
+        if gen != self._image_gen:
+            return
+        self._model, self._model_key = out.model, out.model_key
+        self.state.set_marginals(out.marginals, out.engine, out.L_work)
+        self.state.set_timings(network_ms=out.ms, device=out.device, model=out.model_key[0])
+        if self._pending_session is not None:
+            self._apply_session_results(self._pending_session)
+            self._pending_session = None
+        else:
+            self._drop_mismatched_locks()
+        self._set_task(None)
+        self.resample(0)
+
+    @Slot(int, object, str)
+    def _on_network_failed(self, gen: int, exc: BaseException, tb: str) -> None:
+        if gen != self._image_gen:
+            return
+        self._set_task(None)
+        if isinstance(exc, ModelNotFoundError | KeyError):
+            self.error.emit(
+                ErrorKind.MODEL_MISSING, f"The model “{self.model_name}” is not available.\n\n{exc}", ""
+            )
+        elif is_out_of_memory(exc):
+            self.error.emit(ErrorKind.OUT_OF_MEMORY, "The graphics card ran out of memory.", str(exc))
+        else:
+            self.error.emit(ErrorKind.NETWORK, f"Colourisation failed: {exc}", tb)
+
+    def cancel(self) -> None:
+        """Stop loading / the network run; the original stays on show, hints are kept."""
+        if self._task is None:
+            return
+        self._image_gen += 1
+        self._image_runner.cancel()
+        self._set_task(None)
+        self.notice.emit("Cancelled. Results ▸ Colourise Again (Ctrl+R) runs the network.")
+
+    def set_model(self, name: str, device: str) -> None:
+        """Switch model/device; re-runs the network for the open image when that changes anything."""
+        changed = (name, device) != (self.model_name, self.device_pref)
+        self.model_name, self.device_pref = name, device
+        if changed:
+            self._device_override = None
+            self._model, self._model_key = None, None
+            if self.state.image is not None:
+                self.rerun_network()
+
+    def retry_on_cpu(self) -> None:
+        """After running out of GPU memory: run this session on the CPU."""
+        self._device_override = "cpu"
+        self._model, self._model_key = None, None
+        # The marginals (and the hint engine built on them) live on the GPU too: run again on the CPU.
+        self.rerun_network()
+
+    # -- sampling ------------------------------------------------------------------------------
+    def resample(self, delay_ms: int = 0) -> None:
+        """Request fresh results; the newest request wins, older ones are dropped."""
+        if self.state.marginals is None:
+            return
+        self._sample_gen += 1  # anything in flight is now stale
+        self._detail_gen += 1
+        self._sample_timer.start(max(0, delay_ms))
+
+    def set_provisional_stroke(self, stroke: Stroke | None) -> None:
+        """A stroke still being painted: refresh the results with it once the brush pauses.
+
+        Debounced: every move restarts the timer, so a steady drag does not start
+        sampling runs that the next move would cancel anyway; a pause of
+        DRAG_DEBOUNCE_MS (or the release) shows the effect.
+        """
+        self._provisional = stroke
+        if stroke is not None:
+            self.resample(DRAG_DEBOUNCE_MS)
+
+    def shuffle(self) -> None:
+        """New seed: everything not locked is drawn again."""
+        seed = int(np.random.default_rng().integers(0, 2**31 - 1))
+        self.state.update_settings(seed=seed)
+
+    @Slot()
+    def _launch_sampling(self) -> None:
+        st = self.state
+        if st.marginals is None or st.hint_engine is None or st.display is None or st.L_work is None:
+            return
+        gen = self._sample_gen
+        doc = st.hints.copy()
+        if self._provisional is not None:
+            doc.add(self._provisional)
+        engine, centres, L_work = st.hint_engine, st.marginals.centres, st.L_work
+        display, settings, selected = st.display, st.settings, st.selected
+        locked, seeds = dict(st.locked), dict(st.locked_seeds)
+        job = Job(
+            gen,
+            lambda j: jobs.run_sampling(
+                j, engine, centres, L_work, display, doc, settings, locked, seeds, selected
+            ),
+            "sample",
+        )
+        job.signals.result.connect(self._on_sampled)
+        job.signals.failed.connect(self._on_sampling_failed)
+        self._sample_runner.submit(job)
+
+    @Slot(int, object)
+    def _on_sampled(self, gen: int, out: jobs.SampleOutcome) -> None:
+        if gen != self._sample_gen:
+            return
+        self.state.set_results(out.results)
+        self.state.set_timings(sampler_ms=out.sampler_ms, compose_ms=out.compose_ms)
+        self._schedule_detail(DETAIL_DELAY_MS)
+
+    @Slot(int, object, str)
+    def _on_sampling_failed(self, gen: int, exc: BaseException, tb: str) -> None:
+        if gen != self._sample_gen:
+            return
+        if is_out_of_memory(exc):
+            self.error.emit(
+                ErrorKind.OUT_OF_MEMORY, "The graphics card ran out of memory while sampling.", str(exc)
+            )
+        else:
+            self.error.emit(ErrorKind.SAMPLING, f"Sampling failed: {exc}", tb)
+
+    def wait_idle(self, msecs: int = 30000) -> bool:
+        return self.pool.waitForDone(msecs)
+
+    # -- large view of the result on show ----------------------------------------------------
+    def _schedule_detail(self, delay_ms: int = 0) -> None:
+        """Preview (if missing) then full resolution (if bigger) of the selected result."""
+        self._detail_gen += 1
+        disp, image = self.state.display, self.state.image
+        item = self.state.result(self.state.selected)
+        if image is None or disp is None or item is None:
+            self._detail_timer.stop()
+            return
+        if item.preview is not None and disp.L_preview.shape == image.L.shape:
+            return  # the preview already is full resolution
+        self._detail_timer.start(delay_ms)
+
+    @Slot()
+    def _launch_detail(self) -> None:
+        st = self.state
+        item, image, display = st.result(st.selected), st.image, st.display
+        if item is None or image is None or display is None:
+            return
+        gen, index, ab, L, need = self._detail_gen, item.index, item.ab, image.L, item.preview is None
+        job = Job(gen, lambda j: (index, jobs.compose_views(j, index, L, display, ab, need)), "detail")
+        job.signals.progress.connect(self._on_detail_preview)
+        job.signals.result.connect(self._on_detail)
+        self._detail_runner.submit(job)
+
+    @Slot(int, object)
+    def _on_detail_preview(self, gen: int, value: tuple[int, np.ndarray]) -> None:
+        if gen == self._detail_gen:
+            self.state.set_preview(*value)
+            self.detail_ready.emit(*value)
+
+    @Slot(int, object)
+    def _on_detail(self, gen: int, value: tuple[int, np.ndarray | None]) -> None:
+        if gen == self._detail_gen and value[1] is not None:
+            self.detail_ready.emit(*value)
+
+    # -- export --------------------------------------------------------------------------------
+    def plan_export(self, indices: list[int], folder: Path, fmt: str) -> list[jobs.ExportItem]:
+        """Destination per result (default names); ``overwrite`` is False everywhere."""
+        image = self.state.image
+        assert image is not None
+        items = []
+        for i in indices:
+            item = self.state.result(i)
+            if item is None:
+                continue
+            # Numbered like the grid's labels: 1 is the best guess.
+            name = default_export_name(Path(image.path), i + 1, fmt)
+            items.append(jobs.ExportItem(i, item.ab, Path(folder) / name, overwrite=False))
+        return items
+
+    def resolve_conflicts(self, items: list[jobs.ExportItem]) -> list[jobs.ExportItem]:
+        """Rename on conflict unless the item may overwrite (the user said so); never the original photo.
+
+        Also keeps two items of one batch from landing on the same name.
+        """
+        image = self.state.image
+        original = Path(image.path).resolve() if image is not None else None
+        out: list[jobs.ExportItem] = []
+        taken: set[Path] = set()
+        for it in items:
+            dest = Path(it.dest)
+
+            def blocked(p: Path, overwrite: bool) -> bool:
+                r = p.resolve()
+                return r == original or r in taken or (p.exists() and not overwrite)
+
+            overwrite = it.overwrite
+            if blocked(dest, overwrite):
+                overwrite = False
+                candidate = unique_path(dest)
+                k = 2
+                while blocked(candidate, False):
+                    candidate = dest.with_name(f"{dest.stem} ({k}){dest.suffix}")
+                    k += 1
+                dest = candidate
+            taken.add(dest.resolve())
+            out.append(dataclasses.replace(it, dest=dest, overwrite=overwrite and dest.exists()))
+        return out
+
+    def export(self, items: list[jobs.ExportItem], fmt: str, quality: int) -> None:
+        image = self.state.image
+        if image is None or not items:
+            return
+        self._export_gen += 1
+        job = Job(self._export_gen, lambda j: jobs.run_export(j, image, items, fmt, quality), "export")
+        job.signals.progress.connect(self._on_export_progress)
+        job.signals.result.connect(self._on_exported)
+        job.signals.failed.connect(self._on_export_failed)
+        self._export_runner.submit(job)
+
+    def cancel_export(self) -> None:
+        self._export_gen += 1
+        self._export_runner.cancel()
+
+    @Slot(int, object)
+    def _on_export_progress(self, gen: int, value: tuple[int, int]) -> None:
+        if gen == self._export_gen:
+            self.export_progress.emit(*value)
+
+    @Slot(int, object)
+    def _on_exported(self, gen: int, paths: list[Path]) -> None:
+        if gen == self._export_gen:
+            self.export_finished.emit([str(p) for p in paths])
+
+    @Slot(int, object, str)
+    def _on_export_failed(self, gen: int, exc: BaseException, tb: str) -> None:
+        if gen == self._export_gen:
+            self.error.emit(
+                ErrorKind.EXPORT, f"Export failed: {exc}", tb if not isinstance(exc, OSError) else ""
+            )
+
+    # -- sessions ------------------------------------------------------------------------------
+    def build_session(self, extra: dict[str, Any] | None = None) -> Session:
+        st = self.state
+        assert st.image is not None
+        return Session(
+            image_path=Path(st.image.path),
+            model=self.model_name,
+            sampler=dataclasses.asdict(st.settings),
+            hints=st.hints.to_dict(),
+            locked={i: ab.numpy() for i, ab in st.locked.items()},
+            locked_seeds=dict(st.locked_seeds),
+            starred=sorted(st.starred),
+            selected=st.selected,
+            extra=extra or {},
+        )
+
+    def save_session(self, path: str | Path, extra: dict[str, Any] | None = None) -> bool:
+        if self.state.image is None:
+            return False
+        try:
+            save_session(path, self.build_session(extra))
+        except OSError as e:
+            self.error.emit(ErrorKind.SESSION, f"Could not save the session to “{path}”.\n\n{e}", "")
+            return False
+        self.state.session_path = Path(path)
+        self.state.mark_clean()
+        self.session_saved.emit(str(path))
+        return True
+
+    def _apply_session_document(self, session: Session) -> None:
+        """Hints and settings: available as soon as the image is."""
+        try:
+            doc = HintDocument.from_dict(session.hints) if session.hints else HintDocument()
+        except (KeyError, TypeError, ValueError) as e:
+            self.notice.emit(f"The session's hints could not be read ({e}); starting without hints.")
+            doc = HintDocument()
+        fields = {f.name for f in dataclasses.fields(SamplerSettings)}
+        values = {k: v for k, v in session.sampler.items() if k in fields}
+        try:
+            settings = dataclasses.replace(self.state.settings, **values)
+        except (TypeError, ValueError):
+            settings = self.state.settings
+        self.state.set_hints(doc, mark_dirty=False)
+        self.state.replace_settings(settings)
+        if session.model and session.model != self.model_name:
+            self.notice.emit(
+                f"The session was made with model “{session.model}”; using “{self.model_name}” (Preferences)."
+            )
+
+    def _apply_session_results(self, pending: PendingSession) -> None:
+        """Locked/starred results: need the marginals' shape to check the stored arrays still fit."""
+        st, s = self.state, pending.session
+        assert st.marginals is not None
+        shape = st.marginals.shape
+        locked = {i: torch.from_numpy(ab) for i, ab in s.locked.items() if tuple(ab.shape[-2:]) == shape}
+        if len(locked) != len(s.locked):
+            self.notice.emit("Some locked results could not be restored (different model or image size).")
+        st.restore_flags(locked, {i: s.locked_seeds.get(i, 0) for i in locked}, set(s.starred) & set(locked))
+        st.selected = max(0, min(s.selected, st.settings.n - 1))
+        st.session_path = pending.path
+        st.mark_clean()
+
+    def _drop_mismatched_locks(self) -> None:
+        st = self.state
+        if st.marginals is None or not st.locked:
+            return
+        shape = st.marginals.shape
+        bad = [i for i, ab in st.locked.items() if tuple(ab.shape[-2:]) != shape]
+        if bad:
+            st.restore_flags(
+                {i: a for i, a in st.locked.items() if i not in bad},
+                {i: s for i, s in st.locked_seeds.items() if i not in bad},
+                {i for i in st.starred if i not in bad},
+            )
+            self.notice.emit("Locked results from the previous model were released.")

@@ -1,0 +1,199 @@
+"""What the background workers run: thin glue over core, no Qt.
+
+Each function takes a :class:`~polychrome.desktop.workers.Job`-like object with
+``check()`` (raises when cancelled) and ``report(value)``; all numerics are
+core's (loading, network, hints, sampler, upsampling, export).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+
+from polychrome.core.color import lab_to_rgb
+from polychrome.core.export import export_image, normalize_format
+from polychrome.core.hints import HintDocument, HintEngine
+from polychrome.core.imageio import LoadedImage, load_image
+from polychrome.core.models import MarginalModel, Marginals
+from polychrome.core.pipeline import compose_rgb, network_input, predict_marginals
+from polychrome.core.sampler import SamplerSettings, l_at_working_res, sample
+
+from .state import ImageDisplay, ResultItem
+
+PREVIEW_LONG_SIDE = 1280  # the large view is composed at this size first (full resolution follows)
+THUMB_LONG_SIDE = 384  # grid thumbnails: sharp at 2x HiDPI, cheap enough to compose N of after each stroke
+
+
+class JobLike(Protocol):
+    def check(self) -> None: ...
+    def report(self, value: Any) -> None: ...
+
+
+# -- loading -----------------------------------------------------------------------------------
+def gray_display(L: np.ndarray) -> np.ndarray:
+    """L* ``(H, W)`` -> 8-bit sRGB gray, through a lookup table built with core's Lab -> sRGB."""
+    ramp = np.linspace(0.0, 100.0, 1001, dtype=np.float32)
+    lab = np.zeros((1001, 3), dtype=np.float32)
+    lab[:, 0] = ramp
+    lut = np.clip(lab_to_rgb(lab)[:, 0] * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    idx = np.clip(np.rint(L * 10.0), 0, 1000).astype(np.intp)
+    return lut[idx]
+
+
+def preview_L(L: np.ndarray, long_side: int = PREVIEW_LONG_SIDE) -> np.ndarray:
+    """Downscaled L for previews: long side at most ``long_side`` (aspect kept)."""
+    H, W = L.shape
+    short = min(H, W)
+    target_short = max(1, round(long_side * short / max(H, W)))
+    return network_input(L, target_short)[0, 0].numpy()
+
+
+@dataclass
+class Loaded:
+    image: LoadedImage
+    display: ImageDisplay
+    ms: float
+
+
+def load_photo(job: JobLike, path: Path) -> Loaded:
+    t0 = time.perf_counter()
+    image = load_image(path)
+    job.check()
+    display = ImageDisplay(
+        gray_full=gray_display(image.L),
+        L_preview=preview_L(image.L, PREVIEW_LONG_SIDE),
+        L_thumb=preview_L(image.L, THUMB_LONG_SIDE),
+    )
+    return Loaded(image, display, (time.perf_counter() - t0) * 1000)
+
+
+# -- network -----------------------------------------------------------------------------------
+ModelLoader = Callable[[str, str], MarginalModel]
+
+
+@dataclass
+class NetworkOutcome:
+    model: MarginalModel
+    model_key: tuple[str, str]
+    marginals: Marginals
+    engine: HintEngine
+    L_work: torch.Tensor
+    ms: float
+    device: str
+
+
+def run_network(
+    job: JobLike,
+    L_full: np.ndarray,
+    model_key: tuple[str, str],
+    loader: ModelLoader,
+    cached: MarginalModel | None,
+) -> NetworkOutcome:
+    """Load the model if needed, predict the marginals once, set up the hint engine."""
+    model = cached if cached is not None else loader(*model_key)
+    job.check()
+    t0 = time.perf_counter()
+    model.eval()
+    with torch.inference_mode():
+        marginals = predict_marginals(model, L_full)
+        if marginals.logits.device.type == "cuda":
+            torch.cuda.synchronize()
+    ms = (time.perf_counter() - t0) * 1000
+    job.check()
+    with torch.inference_mode():
+        L_work = l_at_working_res(L_full, marginals.shape).to(marginals.logits.device)
+        H, W = L_full.shape
+        engine = HintEngine(marginals.logits, marginals.centres, L_work, (W, H))
+    return NetworkOutcome(model, model_key, marginals, engine, L_work, ms, str(marginals.logits.device))
+
+
+# -- sampling ----------------------------------------------------------------------------------
+@dataclass
+class SampleOutcome:
+    results: list[ResultItem]
+    sampler_ms: float
+    compose_ms: float
+
+
+def run_sampling(
+    job: JobLike,
+    engine: HintEngine,
+    centres: torch.Tensor,
+    L_work: torch.Tensor,
+    display: ImageDisplay,
+    hints: HintDocument,
+    settings: SamplerSettings,
+    locked: dict[int, torch.Tensor],
+    locked_seeds: dict[int, int],
+    selected: int,
+) -> SampleOutcome:
+    """Hints -> re-weighted logits -> N samples -> thumbnails + the selected result's preview.
+
+    Cancellable between stages, so a newer request never waits for a stale one to finish.
+    """
+    t0 = time.perf_counter()
+    device = L_work.device
+    with torch.inference_mode():
+        logits = engine.apply(hints)
+        job.check()
+        settings = hints.sampler_settings(settings)  # a document's own saturation (e.g. from the CLI)
+        locked_dev = {i: ab.to(device) for i, ab in locked.items() if i < settings.n} or None
+        seeds = {i: s for i, s in locked_seeds.items() if i < settings.n}
+        samples = sample(logits, centres, L_work, settings, locked=locked_dev, locked_seeds=seeds)
+        ab = samples.ab.detach().float().cpu()
+    t1 = time.perf_counter()
+    results = []
+    for i in range(ab.shape[0]):
+        job.check()
+        thumb = compose_rgb(display.L_thumb, ab[i], np.uint8)
+        results.append(ResultItem(i, ab[i].clone(), int(samples.seeds[i]), thumb))
+    if 0 <= selected < len(results):
+        job.check()
+        results[selected].preview = compose_rgb(display.L_preview, ab[selected], np.uint8)
+    t2 = time.perf_counter()
+    return SampleOutcome(results, (t1 - t0) * 1000, (t2 - t1) * 1000)
+
+
+def compose_views(
+    job: JobLike, index: int, image_L: np.ndarray, display: ImageDisplay, ab: torch.Tensor, need_preview: bool
+) -> np.ndarray | None:
+    """Large-view renderings of result ``index``: the preview, reported as ``(index, rgb)``
+    first, then full resolution (returned; None when the preview already is full resolution)."""
+    if need_preview:
+        job.check()
+        job.report((index, compose_rgb(display.L_preview, ab, np.uint8)))
+    if display.L_preview.shape == image_L.shape:
+        return None
+    job.check()
+    return compose_rgb(image_L, ab, np.uint8)
+
+
+# -- export ------------------------------------------------------------------------------------
+@dataclass
+class ExportItem:
+    index: int
+    ab: torch.Tensor
+    dest: Path
+    overwrite: bool
+
+
+def run_export(
+    job: JobLike, image: LoadedImage, items: list[ExportItem], fmt: str, quality: int
+) -> list[Path]:
+    """Compose each result at full resolution and write it (EXIF/ICC kept by core.export)."""
+    written: list[Path] = []
+    for k, item in enumerate(items):
+        job.check()
+        job.report((k, len(items)))
+        # Integers straight from compose_rgb: no full-size float image; 16 bits for TIFF.
+        dtype = np.uint16 if normalize_format(fmt) == "tif" else np.uint8
+        rgb = compose_rgb(image.L, item.ab, dtype)
+        written.append(export_image(rgb, item.dest, fmt, quality, image, overwrite=item.overwrite))
+    job.report((len(items), len(items)))
+    return written

@@ -1,0 +1,32 @@
+"""numpy <-> QImage conversions (copies, so the QImage owns its pixels)."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtGui import QImage
+
+
+def qimage_from_rgb(rgb: np.ndarray) -> QImage:
+    """(H, W, 3) uint8 sRGB -> QImage RGB888."""
+    a = np.ascontiguousarray(rgb, dtype=np.uint8)
+    if a.ndim != 3 or a.shape[2] != 3:
+        raise ValueError(f"expected (H, W, 3) uint8, got {a.shape}")
+    h, w, _ = a.shape
+    return QImage(a.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+
+
+def qimage_from_gray(gray: np.ndarray) -> QImage:
+    """(H, W) uint8 -> QImage Grayscale8."""
+    a = np.ascontiguousarray(gray, dtype=np.uint8)
+    if a.ndim != 2:
+        raise ValueError(f"expected (H, W) uint8, got {a.shape}")
+    h, w = a.shape
+    return QImage(a.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
+
+
+def rgb_from_qimage(img: QImage) -> np.ndarray:
+    """QImage (any format) -> (H, W, 3) uint8 copy."""
+    img = img.convertToFormat(QImage.Format.Format_RGB888)
+    h, w, bpl = img.height(), img.width(), img.bytesPerLine()
+    buf = np.frombuffer(img.constBits(), dtype=np.uint8, count=h * bpl).reshape(h, bpl)
+    return buf[:, : 3 * w].reshape(h, w, 3).copy()

@@ -1,0 +1,158 @@
+"""Smooth Gumbel-max draws: exact per-pixel marginals, spatial coherence, reproducibility."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from scipy import stats
+
+from polychrome.core.bins import gamut_bins
+from polychrome.core.sampler import independent_samples
+from polychrome.core.sampler.draw import (
+    ab_confidence,
+    bin_confidence,
+    candidate_seeds,
+    draw_bins,
+    neighbour_table,
+    smooth_gumbel_noise,
+)
+
+CENTRES = torch.from_numpy(gamut_bins())
+Q = CENTRES.shape[0]
+
+
+def random_logits(h: int, w: int, seed: int, scale: float = 2.0) -> torch.Tensor:
+    """Logits ``(1, Q, h, w)`` with a few dozen plausible bins per pixel, the rest near zero mass."""
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(1, Q, h, w, generator=g) * scale
+
+
+def tempered(logits: torch.Tensor, T: float) -> torch.Tensor:
+    return torch.softmax(logits[0].double() / T, dim=0)  # (Q, h, w)
+
+
+def test_noise_has_exact_gumbel_marginals():
+    g = smooth_gumbel_noise(candidate_seeds(3, 200), 2, 12, 16, correlation=5.0)
+    assert g.shape == (200, 2, 12, 16)
+    # Pixels at all grid phases (on and between coarse nodes) must be Gumbel(0, 1).
+    for y, x in [(0, 0), (5, 7), (11, 15), (3, 10)]:
+        v = g[:, :, y, x].flatten().numpy()
+        assert stats.kstest(v, stats.gumbel_r.cdf).pvalue > 1e-3
+    v = g.flatten().numpy()
+    assert abs(v.mean() - np.euler_gamma) < 0.05
+    assert abs(v.var() - math.pi**2 / 6) < 0.15
+
+
+def test_noise_is_smooth_and_independent_across_bins():
+    g = smooth_gumbel_noise(candidate_seeds(0, 100), 2, 24, 24, correlation=6.0)
+    a, b = g[..., :, :-1].flatten(), g[..., :, 1:].flatten()
+    assert torch.corrcoef(torch.stack([a, b]))[0, 1] > 0.8  # neighbours correlated
+    assert abs(torch.corrcoef(torch.stack([g[:, 0].flatten(), g[:, 1].flatten()]))[0, 1]) < 0.05
+    iid = smooth_gumbel_noise(candidate_seeds(0, 100), 1, 24, 24, correlation=1.0)
+    a, b = iid[..., :, :-1].flatten(), iid[..., :, 1:].flatten()
+    assert abs(torch.corrcoef(torch.stack([a, b]))[0, 1]) < 0.05
+
+
+@pytest.mark.parametrize("max_bins", [2, 16])
+def test_draw_frequencies_match_tempered_marginals(max_bins):
+    # max_bins = 2 sends most of the mass through the tail entrant: exactness must not depend on it.
+    h, w, T, m = 6, 6, 0.7, 3000
+    logits = random_logits(h, w, seed=1, scale=1.5)
+    draws = draw_bins(logits, candidate_seeds(11, m), T, correlation=3.0, max_bins=max_bins)
+    assert draws.bins.shape == (m, h, w) and draws.loglik.shape == (m,)
+    p = tempered(logits, T)
+    for y, x in [(0, 0), (2, 3), (5, 5)]:
+        freq = torch.bincount(draws.bins[:, y, x], minlength=Q).double() / m
+        # Chi-square over the 12 most probable bins plus "the rest".
+        top = torch.argsort(p[:, y, x], descending=True)[:12]
+        exp = torch.cat([p[top, y, x], (1 - p[top, y, x].sum()).view(1)]) * m
+        obs = torch.cat([freq[top], (1 - freq[top].sum()).view(1)]) * m
+        assert stats.chisquare(obs.numpy(), exp.numpy() * obs.sum().item() / exp.sum().item()).pvalue > 1e-4
+        assert (freq - p[:, y, x]).abs().max() < 0.04
+
+
+def test_neighbours_agree_far_more_than_independent_sampling():
+    h, w = 24, 32
+    # Five equally likely colours everywhere: independent pixels agree with probability 1/5.
+    logits = torch.full((1, Q, h, w), -30.0)
+    logits[:, [10, 60, 120, 180, 240]] = 0.0
+    smooth = draw_bins(logits, candidate_seeds(0, 20), 1.0, correlation=6.0).bins
+    agree = (smooth[..., :, 1:] == smooth[..., :, :-1]).float().mean()
+    ind = independent_samples(logits, CENTRES, 20, T=1.0, seed=0)
+    agree_ind = (ind[..., :, 1:] == ind[..., :, :-1]).all(1).float().mean()
+    assert abs(agree_ind - 0.2) < 0.03
+    assert agree > 0.75
+
+
+def test_independent_samples_frequencies():
+    logits = random_logits(2, 2, seed=5, scale=1.0)
+    ab = independent_samples(logits, CENTRES, 4000, T=0.5, seed=3)
+    assert ab.shape == (4000, 2, 2, 2)
+    k = (ab[:, :, 0, 1, None] - CENTRES.T[None]).abs().sum(1).argmin(1)
+    freq = torch.bincount(k, minlength=Q).double() / 4000
+    assert (freq - tempered(logits, 0.5)[:, 0, 1]).abs().max() < 0.03
+    assert torch.equal(ab, independent_samples(logits, CENTRES, 4000, T=0.5, seed=3))
+
+
+def test_draw_is_reproducible_and_per_candidate():
+    logits = random_logits(10, 14, seed=2)
+    seeds = candidate_seeds(7, 5)
+    a = draw_bins(logits, seeds, 0.7, 4.0)
+    b = draw_bins(logits, seeds, 0.7, 4.0)
+    assert torch.equal(a.bins, b.bins) and torch.equal(a.loglik, b.loglik)
+    # A candidate does not depend on the others drawn with it.
+    alone = draw_bins(logits, seeds[3:4], 0.7, 4.0)
+    assert torch.equal(alone.bins[0], a.bins[3])
+    assert not torch.equal(a.bins[0], a.bins[1])
+    assert candidate_seeds(7, 5) == seeds and candidate_seeds(8, 5) != seeds
+    assert candidate_seeds(7, 3, start=2) == seeds[2:5]
+
+
+def test_loglik_is_mean_log_probability_of_drawn_bins():
+    logits = random_logits(5, 7, seed=4)
+    d = draw_bins(logits, candidate_seeds(0, 3), 0.7, 2.0)
+    logp = torch.log_softmax(logits[0], dim=0)
+    expect = logp.gather(0, d.bins[1][None])[0].mean()
+    assert torch.allclose(d.loglik[1], expect, atol=1e-5)
+
+
+def test_confidences_match_brute_force():
+    logits = random_logits(3, 4, seed=6)
+    probs = torch.softmax(logits[0].reshape(Q, -1), dim=0)  # (Q, hw)
+    bins = torch.randint(0, Q, (2, 12), generator=torch.Generator().manual_seed(0))
+    c = bin_confidence(probs.T.contiguous(), bins, neighbour_table(CENTRES, 15.0))
+    d = torch.cdist(CENTRES, CENTRES)
+    for m in range(2):
+        for x in range(12):
+            near = d[bins[m, x]] <= 15.0
+            assert torch.allclose(c[m, x], probs[near, x].sum(), atol=1e-6)
+    ab = torch.randn(1, 2, 12) * 30
+    ca = ab_confidence(probs.T.contiguous(), CENTRES, ab, 15.0)
+    for x in range(12):
+        near = (CENTRES - ab[0, :, x]).norm(dim=1) <= 15.0
+        assert torch.allclose(ca[0, x], probs[near, x].sum(), atol=1e-5)
+
+
+def test_bad_shapes_raise():
+    with pytest.raises(ValueError):
+        draw_bins(torch.zeros(Q, 4, 4), [0], 0.7, 3.0)
+    with pytest.raises(ValueError):
+        draw_bins(torch.zeros(1, Q, 4, 4), [0], 0.0, 3.0)
+    with pytest.raises(ValueError):
+        independent_samples(torch.zeros(1, Q - 1, 4, 4), CENTRES, 2)
+
+
+def test_independent_pixel_noise_is_exact_too():
+    # correlation <= 1 takes the per-pixel path that draws only the noise it uses.
+    h, w, T, m = 3, 3, 1.0, 3000
+    logits = random_logits(h, w, seed=8, scale=1.2)
+    bins = draw_bins(logits, candidate_seeds(4, m), T, correlation=0.0, max_bins=3).bins
+    p = tempered(logits, T)
+    for y, x in [(0, 0), (2, 1)]:
+        freq = torch.bincount(bins[:, y, x], minlength=Q).double() / m
+        assert (freq - p[:, y, x]).abs().max() < 0.04
+    agree = (bins[..., :, 1:] == bins[..., :, :-1]).float().mean()
+    assert agree < 0.2  # no spatial coupling
