@@ -29,7 +29,16 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue  # a command not built yet in this checkout
         module.register(sub)
+    op = sub.add_parser("open", help="open a photo or a saved session in the desktop editor")
+    op.add_argument("path", help="photo or .polychrome session")
+    op.set_defaults(func=_open)
     return parser
+
+
+def _open(args: argparse.Namespace) -> int:
+    from polychrome.desktop.app import run_app
+
+    return run_app([args.path])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,6 +6,7 @@ load -> L -> marginals (once) -> hints -> sampler -> upsample -> export.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,7 +52,11 @@ class Colorizer:
 
     @staticmethod
     def read_hints(path: Path) -> HintDocument:
-        return HintDocument.from_json(path)
+        """A hint document: its own JSON, or the hints inside a saved editor session."""
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        if isinstance(data, dict) and "strokes" not in data and isinstance(data.get("hints"), dict):
+            data = data["hints"]  # a .polychrome session file
+        return HintDocument.from_dict(data)
 
     def results_ab(self, marginals: Marginals, L_full, options: ColorizeOptions) -> torch.Tensor:
         """ab ``(N, 2, h, w)`` at working resolution; index 0 is the best guess."""

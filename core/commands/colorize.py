@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -57,6 +58,9 @@ def run(args: argparse.Namespace) -> int:
         )
         if args.hints is not None:
             options.hints = Colorizer.read_hints(args.hints)
+    except json.JSONDecodeError as e:
+        print(f"polychrome colorize: {args.hints}: not valid JSON ({e})", file=sys.stderr)
+        return 2
     except (ModelNotFoundError, RuntimeError, ValueError, OSError) as e:
         print(f"polychrome colorize: {e}", file=sys.stderr)
         return 2
