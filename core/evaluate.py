@@ -59,7 +59,7 @@ class EvalConfig:
     hint_radius: float = 3.0  # Polychrome stroke radius (px)
     # Polychrome stroke reach beyond the paint, in brush radii: 1 is the app's default brush,
     # larger values let a point hint flood its region (one curve per value).
-    hint_spreads: tuple[float, ...] = (1.0, 6.0)
+    hint_spreads: tuple[float, ...] = (1.0, 3.0)
     levin_short_side: int = 256  # Levin working resolution
     temperature: float = DEFAULT_T  # annealed-mean temperature of the best guess
 

@@ -3,7 +3,8 @@
 A stroke is a polyline with a brush radius, painted at full resolution. At the
 working (marginal) resolution it becomes a mask ``m_s(x)`` in [0, 1]: the
 antialiased brush footprint, then spread *edge-aware*: influence decays as
-``exp(-(D(x) / (spread * radius))^2)`` with ``D`` the geodesic distance from the paint
+``exp(-(D(x) / (spread * reach))^2)`` with ``D`` the geodesic distance from the paint
+and ``reach`` the brush radius, but at least 1/16 of the working short side,
 over the L* image, where a step between neighbours costs its length ``l`` plus
 ``dL^2 / (l * EDGE_SIGMA^2)``: gentle shading (a few L* per pixel) barely slows the
 spread, a luminance edge stops it. A stroke on a coat colours the coat, not the
@@ -65,6 +66,10 @@ FLOOR = 0.05  # probability floor inside a stroke's reach, at full strength
 EDGE_SIGMA = 4.0  # L*: a step of dL costs dL^2 / EDGE_SIGMA^2 extra pixels (dL = 4 -> +1, dL = 20 -> +25)
 MASK_CUTOFF = 1e-3  # influence below this is set to exactly 0
 MIN_RADIUS = 0.75  # working-res pixels: even a point hint covers the pixel it falls in
+# The reach is measured from at least this fraction of the working image's short side, so a
+# small dab still floods the region it lands in (edges stop it). Chosen on the dev set with
+# `polychrome eval`: 50 point hints gained +0.4 dB over none with no floor, +4.1 dB with 1/16.
+MIN_REACH_FRACTION = 1.0 / 16.0
 PALETTE_SIGMA = 15.0
 PALETTE_FLOOR = 0.1  # bins far from every palette colour lose at most gamma * log(1 / 0.1)
 CACHE_SIZE = 512  # stroke masks kept by a HintEngine
@@ -445,7 +450,8 @@ class HintEngine:
         total = float(paint.sum())
         L_paint = float((paint * self._L).sum()) / total if total > 0 else 50.0
         if stroke.spread > 0:
-            m = geodesic_spread(paint, self._L, float(stroke.spread) * max(r, MIN_RADIUS))
+            base = max(r, MIN_RADIUS, MIN_REACH_FRACTION * min(self.size))
+            m = geodesic_spread(paint, self._L, float(stroke.spread) * base)
         else:
             m = torch.where(paint >= MASK_CUTOFF, paint, 0.0)
         self._masks[key] = (m, L_paint)

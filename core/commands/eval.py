@@ -49,8 +49,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--hint-spread",
         type=_float_list,
-        default=(1.0, 6.0),
-        help="Polychrome hint reach in brush radii, one curve each (default 1,6)",
+        default=(1.0, 3.0),
+        help="Polychrome hint reach in brush radii, one curve each (default 1,3)",
     )
     p.add_argument("--seed", type=int, default=0, help="seed for sampler and simulated hints (default 0)")
     p.add_argument("--out", type=Path, default=None, help="markdown file to write the tables into")
