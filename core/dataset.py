@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -93,7 +94,7 @@ def load_folder(folder: Path, short_side: int = 192, use_cache: bool = True) -> 
         names.append(p.name)
     if use_cache:
         cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(".tmp.npz")
+        tmp = cache.with_suffix(f".{os.getpid()}.tmp.npz")  # several ranks may write at once
         np.savez(
             tmp,
             count=len(images),

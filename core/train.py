@@ -220,6 +220,11 @@ def train(cfg: TrainConfig, resume: bool = True) -> Path:
                 {"step": step, "train_loss": ema, "wall_s": round(time.time() - t_start, 1), **entry}
             )
         out_of_time = cfg.max_minutes is not None and (time.time() - t_start) > cfg.max_minutes * 60
+        if world > 1 and cfg.max_minutes is not None:
+            # Every rank must stop at the same step, or the others hang in the next all-reduce.
+            flag = torch.tensor([float(out_of_time)], device=device)
+            dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+            out_of_time = bool(flag.item())
         if step % cfg.checkpoint_every == 0 or step == cfg.steps or out_of_time:
             save_checkpoint()
             if is_main:

@@ -72,3 +72,24 @@ def test_train_checkpoint_resume(tmp_path: Path, rng: np.random.Generator, monke
     train(cfg)  # resumes at 24, not from scratch
     state = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)
     assert state["step"] == 30
+
+
+@pytest.mark.slow
+def test_torchrun_two_processes_cpu(tmp_path: Path, rng: np.random.Generator) -> None:
+    """The same command under torchrun (2 ranks, gloo on CPU) trains and writes one model."""
+    import os
+    import subprocess
+    import sys
+
+    folder = _make_folder(tmp_path / "data", rng)
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"), OMP_NUM_THREADS="1")
+    cmd = [
+        sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+        "-m", "polychrome.core.cli", "train", str(folder), "--out", str(tmp_path / "run"),
+        "--steps", "4", "--batch-size", "4", "--crop", "64", "--checkpoint-every", "2", "--device", "cpu",
+    ]  # fmt: skip
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    state = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)
+    assert state["step"] == 4
+    assert (tmp_path / "run" / "polychrome-small.safetensors").is_file()
