@@ -156,3 +156,49 @@ def test_independent_pixel_noise_is_exact_too():
         assert (freq - p[:, y, x]).abs().max() < 0.04
     agree = (bins[..., :, 1:] == bins[..., :, :-1]).float().mean()
     assert agree < 0.2  # no spatial coupling
+
+
+def test_region_shared_noise_keeps_exact_marginals_and_unifies_regions():
+    from polychrome.core.sampler.regions import luminance_regions
+
+    h, w = 16, 24
+    L = torch.full((1, 1, h, w), 30.0)
+    L[..., :, w // 2 :] = 70.0  # two regions of constant luminance
+    regions = luminance_regions(L)
+    assert regions.shape == (h, w)
+    left, right = regions[:, : w // 2 - 2], regions[:, w // 2 + 2 :]
+    assert (left == left[0, 0]).all() and (right == right[0, 0]).all() and left[0, 0] != right[0, 0]
+
+    # Exactness: per-pixel frequencies with region sharing still follow p^(1/T).
+    T, m = 0.7, 3000
+    logits = random_logits(h, w, seed=4, scale=1.5)
+    draws = draw_bins(logits, candidate_seeds(5, m), T, correlation=4.0, regions=regions, region_share=0.7)
+    p = tempered(logits, T)
+    for y, x in [(0, 0), (7, 13), (15, 23)]:
+        freq = torch.bincount(draws.bins[:, y, x], minlength=Q).double() / m
+        assert (freq - p[:, y, x]).abs().max() < 0.04
+
+    # Coherence: with equal marginals everywhere, far-apart pixels of one region agree
+    # far more often with region sharing than without, and across regions they do not.
+    flat = torch.full((1, Q, h, w), -30.0)
+    flat[:, [10, 60, 120, 180, 240]] = 0.0
+    seeds = candidate_seeds(1, 300)
+    plain = draw_bins(flat, seeds, 1.0, correlation=4.0).bins
+    shared = draw_bins(flat, seeds, 1.0, correlation=4.0, regions=regions, region_share=0.7).bins
+    same_plain = (plain[:, 0, 0] == plain[:, -1, w // 2 - 3]).float().mean()
+    same_shared = (shared[:, 0, 0] == shared[:, -1, w // 2 - 3]).float().mean()
+    across = (shared[:, 0, 0] == shared[:, 0, -1]).float().mean()
+    assert same_shared > same_plain + 0.25
+    assert abs(across - 0.2) < 0.08
+
+
+def test_region_noise_is_exactly_gumbel():
+    from polychrome.core.sampler.regions import luminance_regions
+
+    L = torch.full((1, 1, 12, 16), 50.0)
+    L[..., 6:, :] = 90.0
+    g = smooth_gumbel_noise(
+        candidate_seeds(2, 300), 1, 12, 16, correlation=5.0, regions=luminance_regions(L), region_share=0.7
+    )
+    for y, x in [(0, 0), (11, 15), (5, 9)]:
+        assert stats.kstest(g[:, 0, y, x].numpy(), stats.gumbel_r.cdf).pvalue > 1e-3

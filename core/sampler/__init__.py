@@ -39,6 +39,7 @@ from .draw import (
     neighbour_table,
     smooth_gumbel_noise,
 )
+from .regions import luminance_regions
 from .regularise import DEFAULT_LAMBDA, DEFAULT_SIGMA_L, edge_weights, energy, regularise
 from .select import farthest_point, n_candidates, pairwise_ab_distance, select_diverse
 
@@ -77,6 +78,9 @@ class SamplerSettings:
     saturation: float = 1.0  # scales ab of every result (global hint)
     seed: int = 0
     iterations: int = 80  # primal-dual iterations
+    # Share of the draw noise's variance that is one value per region of similar luminance
+    # (0 = purely spatial noise): regions tend to take one colour, marginals stay exact.
+    region_coherence: float = 0.7
 
     def validate(self) -> None:
         """Raise ValueError on out-of-range settings."""
@@ -89,6 +93,8 @@ class SamplerSettings:
                 raise ValueError(f"{name} must be >= 0")
         if self.iterations < 0:
             raise ValueError("iterations must be >= 0")
+        if not 0.0 <= self.region_coherence < 1.0:
+            raise ValueError("region_coherence must be in [0, 1)")
 
 
 @dataclass
@@ -148,6 +154,22 @@ def _draw_confidence(probs: torch.Tensor, centres: torch.Tensor, bins: torch.Ten
     """Confidence ``(M, 1, h, w)`` of drawn bins ``(M, hw)`` under ``probs (hw, Q)``."""
     c = bin_confidence(probs, bins, neighbour_table(centres, CONFIDENCE_RADIUS))
     return c.reshape(-1, 1, h, w)
+
+
+def _draw(logits: torch.Tensor, L_work: torch.Tensor, seeds: list[int], settings: SamplerSettings):
+    """Candidate bin fields, region-coherent when ``settings.region_coherence > 0``."""
+    regions = None
+    if settings.region_coherence > 0 and settings.correlation > 1.0:
+        regions = luminance_regions(L_work)
+    return draw_bins(
+        logits,
+        seeds,
+        settings.temperature,
+        settings.correlation,
+        MAX_BINS,
+        regions,
+        settings.region_coherence,
+    )
 
 
 def _finish(
@@ -215,7 +237,7 @@ def sample(
         if draw_slots:
             k = len(draw_slots)
             seeds = candidate_seeds(settings.seed, n_candidates(k, settings.diversity))
-            draws = draw_bins(logits, seeds, settings.temperature, settings.correlation, MAX_BINS)
+            draws = _draw(logits, L_work, seeds, settings)
             bins = draws.bins.reshape(len(seeds), -1)
             pick = select_diverse(
                 _to_ab(bins, centres, h, w), draws.loglik, torch.stack(fixed), k, settings.diversity
@@ -260,7 +282,7 @@ def sample_from_seed(
     with torch.no_grad():
         logits = logits.float()
         probs = torch.softmax(_pixels_major(logits), dim=1)
-        draws = draw_bins(logits, [int(seed)], settings.temperature, settings.correlation, MAX_BINS)
+        draws = _draw(logits, L_work, [int(seed)], settings)
         bins = draws.bins.reshape(1, -1)
         s, c = _to_ab(bins, centres, h, w), _draw_confidence(probs, centres, bins, h, w)
         lam_t = torch.tensor([DEFAULT_LAMBDA * settings.smoothness], device=logits.device)

@@ -103,9 +103,22 @@ def _axis_plan(n: int, spacing: float, device: torch.device) -> _Axis:
 
 
 class _Interp:
-    """The 4 bilinear corners of every pixel: flat coarse-cell indices and weights ``(4, hw)``."""
+    """Noise lookup of every pixel: flat noise-cell indices and weights ``(c, hw)``.
 
-    def __init__(self, h: int, w: int, correlation: float, device: torch.device) -> None:
+    Four bilinear corners of the coarse grid and, with ``regions``, a fifth cell shared
+    by the whole region of the pixel. Weights have unit L2 norm per pixel, so a pixel's
+    value, a weighted sum of i.i.d. N(0, 1) cells, is exactly N(0, 1).
+    """
+
+    def __init__(
+        self,
+        h: int,
+        w: int,
+        correlation: float,
+        device: torch.device,
+        regions: torch.Tensor | None = None,
+        region_share: float = 0.0,
+    ) -> None:
         ay, ax = _axis_plan(h, correlation, device), _axis_plan(w, correlation, device)
         self.shape = (ay.coarse, ax.coarse)
         self.cells = ay.coarse * ax.coarse
@@ -114,6 +127,14 @@ class _Interp:
             for ix, wx in ((ax.i0, ax.w0), (ax.i1, ax.w1)):
                 idx.append((iy[:, None] * ax.coarse + ix[None, :]).reshape(-1))
                 wts.append((wy[:, None] * wx[None, :]).reshape(-1))
+        if regions is not None and region_share > 0.0:
+            if tuple(regions.shape) != (h, w):
+                raise ValueError(f"regions must have shape ({h}, {w}), got {tuple(regions.shape)}")
+            # Var = (1 - share) * 1 + share * 1: the mix stays exactly N(0, 1).
+            wts = [x * math.sqrt(1.0 - region_share) for x in wts]
+            idx.append(self.cells + regions.reshape(-1).to(device=device, dtype=torch.long))
+            wts.append(torch.full((h * w,), math.sqrt(region_share), device=device))
+            self.cells += int(regions.max()) + 1
         self.index = torch.stack(idx)
         self.weight = torch.stack(wts)
 
@@ -152,7 +173,14 @@ def _interpolate(z: torch.Tensor, rows: torch.Tensor, wts: torch.Tensor) -> torc
 
 
 def smooth_gumbel_noise(
-    seeds: list[int], q: int, h: int, w: int, correlation: float, device: torch.device | str = "cpu"
+    seeds: list[int],
+    q: int,
+    h: int,
+    w: int,
+    correlation: float,
+    device: torch.device | str = "cpu",
+    regions: torch.Tensor | None = None,
+    region_share: float = 0.0,
 ) -> torch.Tensor:
     """Smooth noise fields ``(M, q, h, w)`` with exact Gumbel(0, 1) marginals at every pixel.
 
@@ -160,10 +188,11 @@ def smooth_gumbel_noise(
     ``q = Q``. Memory grows as ``M * q * h * w``: for small problems and tests.
     """
     device = torch.device(device)
-    interp = _Interp(h, w, correlation, device)
+    interp = _Interp(h, w, correlation, device, regions, region_share)
     z = coarse_noise(seeds, q + _TAIL_SLOTS, interp.cells, device)
+    c = interp.index.shape[0]
     rows = (torch.arange(q, device=device)[None, :, None] * interp.cells + interp.index[:, None, :]).reshape(
-        4, -1
+        c, -1
     )
     e = exp_from_normal(_interpolate(z, rows, interp.weight.repeat(1, q)))  # (q * hw, M)
     return (-e.log()).T.reshape(len(seeds), q, h, w)
@@ -235,6 +264,8 @@ def draw_bins(
     T: float,
     correlation: float,
     max_bins: int = MAX_BINS,
+    regions: torch.Tensor | None = None,
+    region_share: float = 0.0,
 ) -> Draws:
     """Draw ``M = len(seeds)`` bin fields by Gumbel-max with spatially smooth noise.
 
@@ -246,6 +277,9 @@ def draw_bins(
             The coarse noise has ``(Q + 2) * M * (h / correlation) * (w / correlation)`` values,
             so very small spacings above 1 are slow.
         max_bins: bins per pixel with their own smooth field (speed/coherence trade-off only).
+        regions: optional ``(h, w)`` labels of luminance regions (:mod:`.regions`); a share
+            ``region_share`` of every field's variance is then one value per region, so a
+            whole region tends to choose together. Marginals stay exact either way.
     Returns:
         :class:`Draws` on the logits' device.
     """
@@ -280,10 +314,11 @@ def draw_bins(
         rows, rows_race, rows_unif = rows[:, :k].reshape(1, -1), rows[:, k][None], rows[:, k + 1][None]
         wts, wts_tail = one, one[:, :hw]
     else:
-        interp = _Interp(h, w, correlation, device)
+        interp = _Interp(h, w, correlation, device, regions, region_share)
         cells = interp.cells
-        rows = (idx * cells + interp.index.unsqueeze(-1)).reshape(4, -1)  # (4, hw*K)
-        wts = interp.weight.repeat_interleave(k, dim=1)  # (4, hw*K)
+        corners = interp.index.shape[0]
+        rows = (idx * cells + interp.index.unsqueeze(-1)).reshape(corners, -1)  # (c, hw*K)
+        wts = interp.weight.repeat_interleave(k, dim=1)  # (c, hw*K)
         rows_race, rows_unif = interp.index + q * cells, interp.index + (q + 1) * cells
         wts_tail = interp.weight
         z_all = _cached_noise(seeds, q + _TAIL_SLOTS, cells, device)  # (slots * cells, M)
