@@ -67,7 +67,7 @@ def test_evaluate_all_metrics_finite(photos, model):
     # Gray is gray; with no hints both hint curves start at their baselines.
     assert res.mean("gray/colourfulness") < 1.0
     assert res.mean("hints/polychrome-s1/0") == pytest.approx(res.mean("best/psnr"))
-    assert res.mean("hints/polychrome-s6/2") > 0
+    assert res.mean("hints/polychrome-s3/2") > 0
     assert res.mean("hints/levin/0") == pytest.approx(res.mean("gray/psnr"))
     for stage in ("network", "sampler", "upsample", "hints", "levin", "independent"):
         assert res.timings_ms[stage] > 0
@@ -111,7 +111,7 @@ def test_eval_cli_writes_tables(photos, model, tmp_path, monkeypatch, capsys):
         "Independent per-pixel sampling",
         "Levin et al. 2004",
         "Polychrome + hints, spread 1",
-        "Polychrome + hints, spread 6",
+        "Polychrome + hints, spread 3",
         "| Method | 0 | 2 |",
         "Network",
         "Sampler",
