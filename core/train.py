@@ -105,6 +105,34 @@ def _lr_at(step: int, cfg: TrainConfig) -> float:
     return cfg.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(1.0, p))))
 
 
+def _card(
+    cfg: TrainConfig,
+    step: int,
+    data: ImageFolderCache,
+    history: list[dict],
+    wall_before: float,
+    t_start: float,
+) -> dict:
+    """The training part of a model card: what a reader needs to reproduce the weights."""
+    vals = [h for h in history if "val_loss" in h]
+    return {
+        "arch": cfg.arch,
+        "steps": step,
+        "images_seen": step * cfg.batch_size,
+        "train_dir": Path(cfg.train_dir).name,
+        "train_images": len(data),
+        "skipped_images": data.skipped,
+        "batch_size": cfg.batch_size,
+        "crop": cfg.crop,
+        "optimizer": f"AdamW lr {cfg.lr:g} (warm-up {cfg.warmup}, cosine), weight decay {cfg.weight_decay:g}",
+        "loss": f"class-rebalanced soft cross-entropy (lambda {cfg.lam:g}, 5 neighbours, sigma 5)",
+        "wall_time_s": round(wall_before + time.time() - t_start, 1),
+        "val_dir": Path(cfg.val_dir).name if cfg.val_dir else None,
+        "val_loss": vals[-1]["val_loss"] if vals else None,
+        "val_loss_step": vals[-1]["step"] if vals else None,
+    }
+
+
 def _dist_info() -> tuple[int, int, int]:
     if "WORLD_SIZE" in os.environ and int(os.environ["WORLD_SIZE"]) > 1:
         return int(os.environ["RANK"]), int(os.environ["LOCAL_RANK"]), int(os.environ["WORLD_SIZE"])
@@ -158,6 +186,7 @@ def train(cfg: TrainConfig, resume: bool = True) -> Path:
     use_amp = device.type == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
     step = 0
+    wall_before = 0.0  # training wall time of earlier runs resumed from
     ckpt = out / "checkpoint.pt"
     history: list[dict] = []
     if resume and ckpt.is_file():
@@ -165,6 +194,7 @@ def train(cfg: TrainConfig, resume: bool = True) -> Path:
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optim"])
         step = int(state["step"])
+        wall_before = float(state.get("wall_s", 0.0))
         hist_path = out / "history.json"
         history = json.loads(hist_path.read_text()) if hist_path.is_file() else []
         if is_main:
@@ -182,7 +212,10 @@ def train(cfg: TrainConfig, resume: bool = True) -> Path:
         if not is_main:
             return
         tmp = ckpt.with_suffix(".tmp")
-        torch.save({"model": model.state_dict(), "optim": opt.state_dict(), "step": step}, tmp)
+        wall = wall_before + time.time() - t_start
+        torch.save(
+            {"model": model.state_dict(), "optim": opt.state_dict(), "step": step, "wall_s": wall}, tmp
+        )
         tmp.replace(ckpt)
         (out / "history.json").write_text(json.dumps(history, indent=1))
         (out / "config.json").write_text(json.dumps(asdict(cfg), indent=1))
@@ -228,7 +261,11 @@ def train(cfg: TrainConfig, resume: bool = True) -> Path:
         if step % cfg.checkpoint_every == 0 or step == cfg.steps or out_of_time:
             save_checkpoint()
             if is_main:
-                save_model(model, out / f"{cfg.arch}.safetensors", {"arch": cfg.arch, "steps": step})
+                save_model(
+                    model,
+                    out / f"{cfg.arch}.safetensors",
+                    _card(cfg, step, data, history, wall_before, t_start),
+                )
         if out_of_time:
             log.info("stopping at step %d: --max-minutes reached", step)
             break
