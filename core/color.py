@@ -53,13 +53,18 @@ def linear_to_srgb(lin: np.ndarray) -> np.ndarray:
     return np.where(lin > 0.0031308, 1.055 * safe ** (1 / 2.4) - 0.055, 12.92 * lin).astype(np.float32)
 
 
+def cie_f(t: np.ndarray) -> np.ndarray:
+    """The CIE Lab companding ``f(t)`` of X/Xn, Y/Yn, Z/Zn (cube root with a linear toe)."""
+    return np.where(t > CIE_EPS, np.cbrt(np.maximum(t, CIE_EPS)), CIE_KAPPA * t + 16.0 / 116.0)
+
+
 def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
     """sRGB ``(..., 3)`` in [0, 1] -> Lab ``(..., 3)``, float32."""
     rgb = np.asarray(rgb, dtype=np.float32)
     _check_last3(rgb, "rgb")
     xyz = srgb_to_linear(rgb) @ XYZ_FROM_RGB.T.astype(np.float32)
     xyz = xyz / WHITE_D65.astype(np.float32)
-    f = np.where(xyz > CIE_EPS, np.cbrt(np.maximum(xyz, CIE_EPS)), CIE_KAPPA * xyz + 16.0 / 116.0)
+    f = cie_f(xyz)
     L = 116.0 * f[..., 1] - 16.0
     a = 500.0 * (f[..., 0] - f[..., 1])
     b = 200.0 * (f[..., 1] - f[..., 2])

@@ -32,7 +32,7 @@ import numpy as np
 import tifffile
 from PIL import ExifTags, Image, ImageCms, ImageFile, ImageOps, UnidentifiedImageError
 
-from .color import CIE_EPS, CIE_KAPPA, WHITE_D65, XYZ_FROM_RGB, linear_to_srgb, rgb_to_lab, srgb_to_linear
+from .color import WHITE_D65, XYZ_FROM_RGB, cie_f, linear_to_srgb, rgb_to_lab, srgb_to_linear
 
 try:  # optional: exact 16-bit colour PNG, and LZW/JPEG-compressed TIFF for tifffile
     import imagecodecs
@@ -754,8 +754,7 @@ def _linear_lut(levels: int) -> np.ndarray:
 
 def _lstar_from_y(y: np.ndarray) -> np.ndarray:
     """Relative luminance Y (white = 1) -> L*, the same formula as ``rgb_to_lab``."""
-    f = np.where(y > CIE_EPS, np.cbrt(np.maximum(y, CIE_EPS)), CIE_KAPPA * y + 16.0 / 116.0)
-    return (116.0 * f - 16.0).astype(np.float32)
+    return (116.0 * cie_f(y) - 16.0).astype(np.float32)
 
 
 def _lightness(data: np.ndarray) -> np.ndarray:

@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from . import add_threads_option, apply_threads
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -16,9 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "table. --device auto runs on CPU and, when available, on CUDA.",
     )
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    p.add_argument(
-        "--threads", type=int, default=None, help="torch CPU threads (default: torch's choice, one per core)"
-    )
+    add_threads_option(p)
     p.add_argument("--model", default=None, help="model name (default: the shipped polychrome-small)")
     p.add_argument(
         "--repeats", type=int, default=5, help="timed calls per stage, after one warm-up (default 5)"
@@ -45,8 +45,7 @@ def run(args: argparse.Namespace) -> int:
     if args.device == "cuda" and not torch.cuda.is_available():
         print("polychrome bench: CUDA was requested but no CUDA device is available", file=sys.stderr)
         return 2
-    if args.threads is not None:
-        torch.set_num_threads(max(1, args.threads))
+    apply_threads(args)
     name = args.model or DEFAULT_MODEL
     notes = []
     try:

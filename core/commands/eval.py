@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from . import add_threads_option, apply_threads
+
 
 def _int_list(text: str) -> tuple[int, ...]:
     try:
@@ -55,14 +57,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed for sampler and simulated hints (default 0)")
     p.add_argument("--out", type=Path, default=None, help="markdown file to write the tables into")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
-    p.add_argument(
-        "--threads", type=int, default=None, help="torch CPU threads (default: torch's choice, one per core)"
-    )
+    add_threads_option(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    import torch
 
     from ..evaluate import EvalConfig, evaluate, write_section
     from ..models import DEFAULT_MODEL, ModelNotFoundError, load_model
@@ -70,8 +69,7 @@ def run(args: argparse.Namespace) -> int:
     if args.n < 2 or args.size < 16 or (args.limit is not None and args.limit < 1):
         print("polychrome eval: need --n >= 2, --size >= 16, --limit >= 1", file=sys.stderr)
         return 2
-    if args.threads is not None:
-        torch.set_num_threads(max(1, args.threads))
+    apply_threads(args)
     name = args.model or DEFAULT_MODEL
     try:
         model = load_model(name, args.device)
