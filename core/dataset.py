@@ -109,19 +109,30 @@ def load_folder(folder: Path, short_side: int = 192, use_cache: bool = True) -> 
 class CropSampler:
     """Random crops with rescale and horizontal flip, returned as Lab tensors.
 
+    ``probs`` ``(N,)`` optionally weights the images (e.g. to mix folders).
+
     ``sample(n)`` -> L ``(n, 1, crop, crop)`` and ab ``(n, 2, crop, crop)``.
     """
 
     def __init__(
-        self, data: ImageFolderCache, crop: int = 128, scale: tuple[float, float] = (0.67, 1.0), seed: int = 0
+        self,
+        data: ImageFolderCache,
+        crop: int = 128,
+        scale: tuple[float, float] = (0.67, 1.0),
+        seed: int = 0,
+        probs: np.ndarray | None = None,
     ) -> None:
         if len(data) == 0:
             raise ValueError("no usable training images")
-        self.data, self.crop, self.scale = data, crop, scale
+        if probs is not None and (len(probs) != len(data) or not np.isclose(float(np.sum(probs)), 1.0)):
+            raise ValueError("probs must give one probability per image, summing to 1")
+        self.data, self.crop, self.scale, self.probs = data, crop, scale, probs
         self.rng = np.random.default_rng(seed)
 
     def _one(self) -> torch.Tensor:
-        img = self.data.images[int(self.rng.integers(len(self.data)))]
+        n = len(self.data)
+        i = int(self.rng.integers(n)) if self.probs is None else int(self.rng.choice(n, p=self.probs))
+        img = self.data.images[i]
         h, w = img.shape[:2]
         s = float(self.rng.uniform(*self.scale))
         short = max(self.crop, round(min(h, w) * s))

@@ -1,7 +1,9 @@
 """Training a marginal model (Zhang et al. 2016 loss) on a folder of colour photos.
 
-Loss: class-rebalanced multinomial cross-entropy between the predicted
-distribution ``(B, Q, h, w)`` and soft-encoded ground truth at 1/4 resolution.
+Loss: multinomial cross-entropy between the predicted distribution
+``(B, Q, h, w)`` and soft-encoded ground truth at 1/4 resolution, either plain
+(calibrated marginals, what the sampler needs) or class-rebalanced (Zhang et al.).
+Several training folders can be mixed with sampling weights.
 Works on CPU, on CUDA with mixed precision, and under ``torchrun`` (one process
 per GPU, DistributedDataParallel) without code changes.
 """
@@ -33,7 +35,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class TrainConfig:
-    train_dir: str
+    train_dir: str | list[str]
     val_dir: str | None = None
     out_dir: str = "runs/polychrome-small"
     arch: str = "polychrome-small"
@@ -45,6 +47,11 @@ class TrainConfig:
     weight_decay: float = 1e-4
     warmup: int = 200
     lam: float = 0.5
+    loss: str = "rebalanced"  # or "plain": soft-encoded CE without class weights
+    mix: list[float] | None = None  # sampling weight of each training folder
+    encoder_lr_mult: float = 0.1  # pretrained encoders learn slower than the new decoder
+    freeze_stem: bool = True  # pretrained stride-2/4 layers stay fixed (generic edges; saves backward)
+    pretrained: bool = True  # initialise a pretrained-capable encoder from its weights package
     checkpoint_every: int = 250
     val_every: int = 1000
     val_images: int = 98
@@ -98,11 +105,64 @@ def validation_loss(
     return total / max(n, 1)
 
 
-def _lr_at(step: int, cfg: TrainConfig) -> float:
+def _lr_at(step: int, cfg: TrainConfig, wall_s: float = 0.0) -> float:
+    """Warm-up, then cosine to 2 % over whichever ends first: the steps or ``max_minutes``."""
     if step < cfg.warmup:
         return cfg.lr * (step + 1) / cfg.warmup
     p = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
+    if cfg.max_minutes:
+        # A shared or slow machine still ends its run annealed, not at full learning rate.
+        p = max(p, wall_s / (cfg.max_minutes * 60))
     return cfg.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(1.0, p))))
+
+
+def train_dirs(cfg: TrainConfig) -> list[str]:
+    return [cfg.train_dir] if isinstance(cfg.train_dir, str) else list(cfg.train_dir)
+
+
+def load_training_mix(cfg: TrainConfig) -> tuple[ImageFolderCache, np.ndarray, list[dict]]:
+    """Every training folder in one cache, per-image sampling probabilities ``(N,)``
+    that give each folder its ``mix`` share, and per-folder counts for the card."""
+    dirs = train_dirs(cfg)
+    mix = list(cfg.mix) if cfg.mix else [1.0] * len(dirs)
+    if len(mix) != len(dirs) or min(mix) < 0 or sum(mix) <= 0:
+        raise ValueError(f"--mix needs one non-negative weight per training folder ({len(dirs)}), got {mix}")
+    images: list[np.ndarray] = []
+    names: list[str] = []
+    probs: list[np.ndarray] = []
+    skipped = {"tiny": 0, "gray": 0, "unreadable": 0}
+    parts = []
+    for d, w in zip(dirs, mix, strict=True):
+        data = load_folder(Path(d), cfg.cache_short_side)
+        images += data.images
+        names += data.names
+        probs.append(np.full(len(data), w / sum(mix) / max(1, len(data))))
+        for k, v in data.skipped.items():
+            skipped[k] = skipped.get(k, 0) + v
+        parts.append({"folder": Path(d).name, "images": len(data), "share": round(w / sum(mix), 4)})
+    p = np.concatenate(probs)
+    return ImageFolderCache(images, names, skipped), p / p.sum(), parts
+
+
+def _param_groups(model: MarginalModel, cfg: TrainConfig) -> list[dict]:
+    """Decoder at ``lr``; a pretrained ``encoder.*`` at ``lr × encoder_lr_mult``."""
+    enc, rest = [], []
+    frozen = (
+        "encoder._conv_stem",
+        "encoder._bn0",
+        "encoder._blocks.0.",
+        "encoder._blocks.1.",
+        "encoder._blocks.2.",
+    )
+    for n, prm in model.named_parameters():
+        if cfg.freeze_stem and hasattr(model, "init_pretrained") and n.startswith(frozen):
+            prm.requires_grad_(False)
+            continue
+        (enc if n.startswith("encoder.") else rest).append(prm)
+    groups = [{"params": rest, "lr_mult": 1.0}]
+    if enc:
+        groups.append({"params": enc, "lr_mult": cfg.encoder_lr_mult})
+    return groups
 
 
 def _card(
@@ -112,20 +172,29 @@ def _card(
     history: list[dict],
     wall_before: float,
     t_start: float,
+    parts: list[dict] | None = None,
+    pretrained_encoder: bool = False,
 ) -> dict:
     """The training part of a model card: what a reader needs to reproduce the weights."""
     vals = [h for h in history if "val_loss" in h]
+    loss = (
+        "plain soft-encoded cross-entropy (5 neighbours, sigma 5)"
+        if cfg.loss == "plain"
+        else f"class-rebalanced soft cross-entropy (lambda {cfg.lam:g}, 5 neighbours, sigma 5)"
+    )
     return {
         "arch": cfg.arch,
         "steps": step,
         "images_seen": step * cfg.batch_size,
-        "train_dir": Path(cfg.train_dir).name,
+        "train_dir": ", ".join(Path(d).name for d in train_dirs(cfg)),
+        "train_mix": parts,
         "train_images": len(data),
         "skipped_images": data.skipped,
         "batch_size": cfg.batch_size,
         "crop": cfg.crop,
-        "optimizer": f"AdamW lr {cfg.lr:g} (warm-up {cfg.warmup}, cosine), weight decay {cfg.weight_decay:g}",
-        "loss": f"class-rebalanced soft cross-entropy (lambda {cfg.lam:g}, 5 neighbours, sigma 5)",
+        "optimizer": f"AdamW lr {cfg.lr:g} (warm-up {cfg.warmup}, cosine), weight decay {cfg.weight_decay:g}"
+        + (f"; pretrained encoder at {cfg.encoder_lr_mult:g}x" if pretrained_encoder else ""),
+        "loss": loss,
         "wall_time_s": round(wall_before + time.time() - t_start, 1),
         "val_dir": Path(cfg.val_dir).name if cfg.val_dir else None,
         "val_loss": vals[-1]["val_loss"] if vals else None,
@@ -156,7 +225,7 @@ def train(cfg: TrainConfig, resume: bool = True) -> Path:
     torch.manual_seed(cfg.seed + rank)
 
     t0 = time.time()
-    data = load_folder(Path(cfg.train_dir), cfg.cache_short_side)
+    data, probs, parts = load_training_mix(cfg)
     if is_main:
         log.info(
             "training images: %d usable, skipped %d near-grayscale, %d tiny (<%d px), %d unreadable (%.0fs)",
@@ -171,7 +240,14 @@ def train(cfg: TrainConfig, resume: bool = True) -> Path:
         load_folder(Path(cfg.val_dir), max(cfg.val_short_side, cfg.cache_short_side)) if cfg.val_dir else None
     )
 
-    model = build_model(cfg.arch).to(device)
+    model = build_model(cfg.arch)
+    pretrained_encoder = cfg.pretrained and hasattr(model, "init_pretrained")
+    if pretrained_encoder and not (resume and (out / "checkpoint.pt").is_file()):
+        model.init_pretrained()  # type: ignore[operator]
+    model = model.to(device)
+    if device.type == "cpu":
+        # Depthwise convolutions run markedly faster channels-last on CPU.
+        model = model.to(memory_format=torch.channels_last)
     centres_np = model.centres.cpu().numpy()
     prior_path = out / "prior.npy"
     if prior_path.is_file():
@@ -180,9 +256,13 @@ def train(cfg: TrainConfig, resume: bool = True) -> Path:
         prior = compute_prior(data, centres_np)
         if is_main:
             np.save(prior_path, prior)
-    weights = torch.as_tensor(rebalance_weights(prior, cfg.lam), device=device)
+    if cfg.loss not in ("plain", "rebalanced"):
+        raise ValueError(f"loss must be 'plain' or 'rebalanced', got {cfg.loss!r}")
+    weights = None
+    if cfg.loss == "rebalanced":
+        weights = torch.as_tensor(rebalance_weights(prior, cfg.lam), device=device)
 
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    opt = torch.optim.AdamW(_param_groups(model, cfg), lr=cfg.lr, weight_decay=cfg.weight_decay)
     use_amp = device.type == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
     step = 0
@@ -205,7 +285,7 @@ def train(cfg: TrainConfig, resume: bool = True) -> Path:
         net = torch.nn.parallel.DistributedDataParallel(
             model, device_ids=[local_rank] if device.type == "cuda" else None
         )
-    sampler = CropSampler(data, cfg.crop, seed=cfg.seed * 1000 + rank + step)
+    sampler = CropSampler(data, cfg.crop, seed=cfg.seed * 1000 + rank + step, probs=probs)
     per_rank_batch = max(1, cfg.batch_size // world)
 
     def save_checkpoint() -> None:
@@ -226,8 +306,9 @@ def train(cfg: TrainConfig, resume: bool = True) -> Path:
     while step < cfg.steps:
         L, ab = sampler.sample(per_rank_batch)
         L, ab = L.to(device, non_blocking=True), ab.to(device, non_blocking=True)
+        lr_now = _lr_at(step, cfg, wall_before + time.time() - t_start)
         for g in opt.param_groups:
-            g["lr"] = _lr_at(step, cfg)
+            g["lr"] = lr_now * g.get("lr_mult", 1.0)
         with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=use_amp):
             logits = net(L)
         loss = rebalanced_ce(logits, ab, model.centres, weights)
@@ -243,7 +324,7 @@ def train(cfg: TrainConfig, resume: bool = True) -> Path:
         bar.update(1)
         bar.set_postfix(loss=f"{ema:.3f}", img_s=f"{rate:.1f}")
         if is_main and step % 50 == 0:
-            log.info("step %d loss %.4f lr %.2e %.1f img/s", step, ema, _lr_at(step, cfg), rate)
+            log.info("step %d loss %.4f lr %.2e %.1f img/s", step, ema, lr_now, rate)
         entry: dict = {}
         if val is not None and is_main and (step % cfg.val_every == 0 or step == cfg.steps):
             entry["val_loss"] = validation_loss(model, val, cfg.val_short_side, cfg.val_images, weights)
@@ -264,7 +345,7 @@ def train(cfg: TrainConfig, resume: bool = True) -> Path:
                 save_model(
                     model,
                     out / f"{cfg.arch}.safetensors",
-                    _card(cfg, step, data, history, wall_before, t_start),
+                    _card(cfg, step, data, history, wall_before, t_start, parts, pretrained_encoder),
                 )
         if out_of_time:
             log.info("stopping at step %d: --max-minutes reached", step)

@@ -55,6 +55,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="Polychrome hint reach in brush radii, one curve each (default 1,3)",
     )
     p.add_argument("--seed", type=int, default=0, help="seed for sampler and simulated hints (default 0)")
+    p.add_argument(
+        "--compare",
+        default=None,
+        metavar="MODEL,MODEL",
+        help="instead of the full protocol, compare these models (and gray) in one table: quality with the "
+        "annealed-mean temperature chosen on DIR, cross-entropy, calibration, best-of-N, network time, skin "
+        "on faces; written to the 'q1' section of --out",
+    )
     p.add_argument("--out", type=Path, default=None, help="markdown file to write the tables into")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     add_threads_option(p)
@@ -70,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
         print("polychrome eval: need --n >= 2, --size >= 16, --limit >= 1", file=sys.stderr)
         return 2
     apply_threads(args)
+    if args.compare:
+        return _run_compare(args)
     name = args.model or DEFAULT_MODEL
     try:
         model = load_model(name, args.device)
@@ -101,5 +111,37 @@ def run(args: argparse.Namespace) -> int:
     print(table)
     if args.out is not None:
         write_section(args.out, "eval", table)
+        print(f"written to {args.out}", file=sys.stderr)
+    return 0
+
+
+def _run_compare(args: argparse.Namespace) -> int:
+    from ..compare import CompareConfig, compare, format_markdown
+    from ..evaluate import write_section
+    from ..models import ModelNotFoundError, available_models, load_model
+
+    names = [n.strip() for n in args.compare.split(",") if n.strip()]
+    infos = available_models()
+    try:
+        models = {n: (load_model(n, args.device), infos[n].card if n in infos else {}) for n in names}
+    except (ModelNotFoundError, RuntimeError) as e:
+        print(f"polychrome eval: {e}", file=sys.stderr)
+        return 2
+    cfg = CompareConfig(size=args.size, n=args.n, limit=args.limit, seed=args.seed)
+    try:
+        res = compare(models, args.dir, cfg)
+    except FileNotFoundError as e:
+        print(f"polychrome eval: {e}", file=sys.stderr)
+        return 2
+    command = (
+        f"polychrome eval {args.dir} --compare {','.join(names)} --size {args.size} --n {args.n} "
+        f"--seed {args.seed} --device {args.device}"
+        + (f" --limit {args.limit}" if args.limit else "")
+        + (f" --threads {args.threads}" if args.threads else "")
+    )
+    table = format_markdown(res, cfg, command)
+    print(table)
+    if args.out is not None:
+        write_section(args.out, "q1", table)
         print(f"written to {args.out}", file=sys.stderr)
     return 0

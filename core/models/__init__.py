@@ -1,6 +1,6 @@
 """Marginal models: one interface, several architectures, safetensors weights."""
 
-from . import zhang  # noqa: F401  (registers the eccv16 / siggraph17 architectures)
+from . import semantic, zhang  # noqa: F401  (register their architectures)
 from .base import MarginalModel, Marginals
 from .registry import (
     DEFAULT_MODEL,
