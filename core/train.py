@@ -65,7 +65,9 @@ def compute_prior(data: ImageFolderCache, centres: np.ndarray, sigma: float = 5.
     """Empirical bin distribution ``(Q,)`` over a folder, smoothed over the ab plane."""
     counts = np.zeros(len(centres), dtype=np.float64)
     for img in data.images:
-        t = torch.from_numpy(img[::2, ::2].copy()).permute(2, 0, 1).float().div(255.0)[None]
+        # Every 6th pixel: the prior is smoothed over ab anyway, and a nearest-bin search
+        # over all Q bins at full cache size took 20 min for 8k images on 2 cores.
+        t = torch.from_numpy(img[::6, ::6].copy()).permute(2, 0, 1).float().div(255.0)[None]
         counts += ab_histogram(rgb_to_lab_torch(t)[:, 1:], centres)
     return smooth_over_ab(counts / counts.sum(), centres, sigma)
 
