@@ -4,6 +4,7 @@ Machines here are noisy (shared cores, a training job in the background), so
 every timed stage is reported next to a simple baseline measured in the same
 run, and the ratio is the figure to compare across machines:
 
+- network                        vs. Zhang et al.'s ECCV16 architecture (random weights);
 - sampler (N results)            vs. independent per-pixel sampling (N maps);
 - hint -> N refreshed results    vs. hint re-weighting + independent sampling;
 - 12 MP upsample + compose       vs. plain bilinear upsample + the same compose;
@@ -34,7 +35,7 @@ from .color import lab_to_rgb
 from .evaluate import cpu_threads_label
 from .export import export_image
 from .hints import HintDocument, HintEngine, Stroke
-from .models import MarginalModel
+from .models import MarginalModel, build_model
 from .pipeline import compose_rgb, network_input
 from .sampler import SamplerSettings, independent_samples, l_at_working_res, sample
 from .upsample import upsample_ab_bilinear
@@ -154,7 +155,20 @@ def bench_device(
         logits = model(x).float()
     centres = model.centres.float()
     h, w = logits.shape[-2:]
-    res.rows.append(BenchRow(f"network, {x.shape[-2]}x{x.shape[-1]} px input", dev, net_ms))
+    # Baseline: Zhang et al.'s ECCV16 architecture (random weights: only its cost matters) on the same input.
+    torch.manual_seed(cfg.seed)
+    zhang = build_model("eccv16").to(device).eval()
+    with torch.inference_mode():
+        zhang_ms = _median_ms(lambda: zhang(x), cfg.repeats, device)
+    res.rows.append(
+        BenchRow(
+            f"network `{model.name}`, {x.shape[-2]}x{x.shape[-1]} px input",
+            dev,
+            net_ms,
+            "Zhang ECCV16 architecture, same input",
+            zhang_ms,
+        )
+    )
 
     L_work = l_at_working_res(L_full, (h, w)).to(device)
     settings = SamplerSettings(n=cfg.n, seed=cfg.seed)
