@@ -11,7 +11,7 @@ import importlib
 import logging
 import sys
 
-COMMANDS = ["colorize", "train", "weights", "eval", "bench"]
+COMMANDS = ["colorize", "train", "weights", "eval", "bench", "sheet"]
 
 
 def build_parser() -> argparse.ArgumentParser:
