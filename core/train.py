@@ -176,6 +176,7 @@ def _card(
     t_start: float,
     parts: list[dict] | None = None,
     pretrained_encoder: bool = False,
+    prior: np.ndarray | None = None,
 ) -> dict:
     """The training part of a model card: what a reader needs to reproduce the weights."""
     vals = [h for h in history if "val_loss" in h]
@@ -201,6 +202,8 @@ def _card(
         "val_dir": Path(cfg.val_dir).name if cfg.val_dir else None,
         "val_loss": vals[-1]["val_loss"] if vals else None,
         "val_loss_step": vals[-1]["step"] if vals else None,
+        # The smoothed training prior (Q,): rebalancing of these marginals can be studied without retraining.
+        "bin_prior": None if prior is None else np.round(prior, 8).tolist(),
     }
 
 
@@ -347,7 +350,7 @@ def train(cfg: TrainConfig, resume: bool = True) -> Path:
                 save_model(
                     model,
                     out / f"{cfg.arch}.safetensors",
-                    _card(cfg, step, data, history, wall_before, t_start, parts, pretrained_encoder),
+                    _card(cfg, step, data, history, wall_before, t_start, parts, pretrained_encoder, prior),
                 )
         if out_of_time:
             log.info("stopping at step %d: --max-minutes reached", step)

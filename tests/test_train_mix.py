@@ -99,3 +99,24 @@ def test_one_training_run_of_the_semantic_model(tmp_path: Path) -> None:
     k = "encoder._blocks.12._expand_conv.weight"
     assert not torch.equal(sd[k], init[k])
     assert torch.equal(sd["encoder._conv_stem.weight"], init["encoder._conv_stem.weight"])
+    assert len(card["bin_prior"]) == 261 and abs(sum(card["bin_prior"]) - 1) < 1e-4
+
+    # Packed for shipping as float16 with the chosen temperature: loads and predicts the same
+    # up to float16 rounding of the weights (relative 2^-11 per weight; measured 3e-4 of the
+    # logits' range here, asserted 1e-2). A wrong or unloaded tensor gives differences of order 1.
+    from polychrome.core.cli import main
+    from polychrome.core.models.registry import load_weights_file
+
+    dest = tmp_path / "shipped"
+    assert main(["weights", "pack", str(weights), "--dest", str(dest), "--name", "mine", "--fp16",
+                 "--temperature", "0.5"]) == 0
+    packed = json.loads((dest / "mine.json").read_text())
+    assert packed["best_guess_temperature"] == 0.5 and packed["storage"] == "float16"
+    assert (dest / "mine.safetensors").stat().st_size < 0.6 * weights.stat().st_size
+    a = load_weights_file(weights, "polychrome-lite0", card)
+    b = load_weights_file(dest / "mine.safetensors", "polychrome-lite0", packed)
+    x = torch.rand(1, 1, 64, 64) * 100
+    with torch.no_grad():
+        ya, yb = a(x), b(x)
+    assert (ya - yb).abs().max() < 1e-2 * ya.abs().max()
+    assert main(["weights", "pack", str(weights), "--dest", str(dest), "--temperature", "0"]) == 1

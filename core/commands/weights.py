@@ -43,6 +43,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     im.set_defaults(func=run_import)
 
+    pk = wsub.add_parser("pack", help="copy weights from a training run into a models folder, for shipping")
+    pk.add_argument(
+        "weights", type=Path, help="NAME.safetensors written by `polychrome train` (card beside it)"
+    )
+    pk.add_argument("--dest", type=Path, required=True, help="folder to write into (e.g. models/)")
+    pk.add_argument("--name", default=None, help="model name (default: the file's stem)")
+    pk.add_argument("--fp16", action="store_true", help="store float tensors as float16 (half the size)")
+    pk.add_argument("--prior", type=Path, default=None, help="the run's prior.npy, kept in the card")
+    pk.add_argument(
+        "--temperature",
+        type=float,
+        default=None,
+        help="best-guess (annealed-mean) temperature chosen on dev, kept in the card",
+    )
+    pk.set_defaults(func=run_pack)
+
 
 def _fail(message: str) -> int:
     # One line, no traceback: these are user-facing conditions, not bugs.
@@ -116,4 +132,24 @@ def run_import(args: argparse.Namespace) -> int:
     except (WeightsError, OSError, KeyError) as e:
         return _fail(_message(e))
     print(f"{args.name}: {path}")
+    return 0
+
+
+def run_pack(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from ..models.registry import pack_model
+
+    updates: dict = {}
+    try:
+        if args.prior is not None:
+            updates["bin_prior"] = np.round(np.load(args.prior, allow_pickle=False), 8).tolist()
+        if args.temperature is not None:
+            if not args.temperature > 0:
+                return _fail("--temperature must be positive")
+            updates["best_guess_temperature"] = args.temperature
+        dest = pack_model(args.weights, args.dest, args.name, args.fp16, updates)
+    except (OSError, ValueError, RuntimeError) as e:
+        return _fail(_message(e))
+    print(f"packed {dest} ({dest.stat().st_size / 2**20:.1f} MiB)")
     return 0

@@ -91,6 +91,35 @@ def save_model(model: MarginalModel, path: Path, card: dict) -> None:
     path.with_suffix(".json").write_text(json.dumps(card, indent=1) + "\n")
 
 
+def pack_model(
+    src: Path, dest_dir: Path, name: str | None = None, fp16: bool = False, card_updates: dict | None = None
+) -> Path:
+    """Copy trained weights ``src`` (+ its card) to ``dest_dir/NAME.safetensors`` for shipping.
+
+    ``fp16`` stores floating tensors as float16 (half the size; they load into float32
+    parameters); ``card_updates`` are merged into the card (e.g. the prior, the best-guess
+    temperature chosen on dev). The result must load strictly into its architecture.
+    """
+    src = Path(src)
+    card_path = src.with_suffix(".json")
+    card = json.loads(card_path.read_text()) if card_path.is_file() else {}
+    if "arch" not in card:
+        raise ValueError(f"{card_path} has no 'arch': not weights written by `polychrome train`")
+    card.update(card_updates or {})
+    state = load_file(str(src))
+    if fp16:
+        state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+        card["storage"] = "float16"
+    dest = Path(dest_dir) / f"{name or src.stem}.safetensors"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_suffix(".safetensors.tmp")
+    save_file(state, str(tmp), metadata={"arch": card["arch"]})
+    load_weights_file(tmp, card["arch"], card)  # raises if it does not load strictly
+    tmp.replace(dest)
+    dest.with_suffix(".json").write_text(json.dumps(card, indent=1) + "\n")
+    return dest
+
+
 def build_model(arch: str, centres: np.ndarray | None = None) -> MarginalModel:
     if arch not in ARCHITECTURES:
         raise KeyError(f"unknown architecture {arch!r}; known: {', '.join(sorted(ARCHITECTURES))}")
