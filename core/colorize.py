@@ -68,14 +68,14 @@ class Colorizer:
             logits = apply_hints(logits, marginals.centres, options.hints, L_work, (W, H))
         saturation = options.hints.saturation if options.hints is not None else 1.0
         if options.n == 1:
-            return best_guess_ab(Marginals(logits, marginals.centres)) * saturation
+            return best_guess_ab(Marginals(logits, marginals.centres, marginals.best_guess)) * saturation
         settings = SamplerSettings(
             n=options.n, seed=options.seed, diversity=options.diversity, saturation=saturation
         )
         if options.temperature is not None:
             settings.temperature = options.temperature
         with torch.inference_mode():
-            return sample(logits, marginals.centres, L_work, settings).ab
+            return sample(logits, marginals.centres, L_work, settings, best_guess=marginals.best_guess).ab
 
     def colorize_file(self, path: Path, out_dir: Path, options: ColorizeOptions) -> ColorizeResult:
         t0 = time.perf_counter()

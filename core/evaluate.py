@@ -34,7 +34,7 @@ from PIL import Image
 
 from . import levin
 from . import metrics as M
-from .bins import DEFAULT_T, annealed_mean
+from .bins import annealed_mean
 from .color import lab_to_rgb, rgb_to_lab
 from .hints import HintDocument, HintEngine, Stroke
 from .models import MarginalModel
@@ -61,7 +61,7 @@ class EvalConfig:
     # larger values let a point hint flood its region (one curve per value).
     hint_spreads: tuple[float, ...] = (1.0, 3.0)
     levin_short_side: int = 256  # Levin working resolution
-    temperature: float = DEFAULT_T  # annealed-mean temperature of the best guess
+    temperature: float | None = None  # best-guess temperature; None: the model's own rule (its card)
 
 
 @dataclass
@@ -291,7 +291,7 @@ def evaluate_image(
         # sets is the best guess, as in the app's grid.
         L_work = l_at_working_res(L, marg.shape).to(logits.device)
         settings = SamplerSettings(n=cfg.n, seed=seed)
-        ss = timer.run("sampler", sample, logits, centres, L_work, settings)
+        ss = timer.run("sampler", sample, logits, centres, L_work, settings, best_guess=marg.best_guess)
         r.update(_set_metrics("sampler", [compose_rgb(L, a) for a in ss.ab], gt, labels))
         ind = timer.run(
             "independent", independent_samples, logits, centres, cfg.n - 1, settings.temperature, seed
@@ -318,7 +318,11 @@ def evaluate_image(
                         hinted_ab = best_ab
                     else:
                         hinted = timer.run("hints", engine.apply, HintDocument(strokes=strokes[:k]))
-                        hinted_ab = annealed_mean(hinted, centres, cfg.temperature)
+                        hinted_ab = (
+                            marg.best_guess.ab(hinted, centres)
+                            if cfg.temperature is None
+                            else annealed_mean(hinted, centres, cfg.temperature)
+                        )
                     r[f"hints/polychrome-s{spread:g}/{k}"] = M.psnr(compose_rgb(L, hinted_ab), gt)
             for k in counts:
                 mask, hab = levin_hint_maps(sim[:k], (H, W))
@@ -398,7 +402,8 @@ def format_markdown(res: EvalResult) -> str:
         "| Method | PSNR (dB) | SSIM | AuC | Colourfulness ratio | Coherence (ab) |",
         "|---|---:|---:|---:|---:|---:|",
     ]
-    for key, name in (("gray", "Gray (ab = 0)"), ("best", f"Polychrome annealed mean (T = {c.temperature})")):
+    rule = "the model's best-guess rule" if c.temperature is None else f"annealed mean (T = {c.temperature})"
+    for key, name in (("gray", "Gray (ab = 0)"), ("best", f"Polychrome, {rule}")):
         lines.append(
             f"| {name} | {_f(m(key + '/psnr'))} | {_f(m(key + '/ssim'), 4)} | {_f(m(key + '/auc'), 4)} | "
             f"{_f(res.ratio_of_means(key + '/colourfulness', 'gt/colourfulness'), 3)} | "

@@ -12,7 +12,7 @@ import numpy.typing as npt
 import torch
 import torch.nn.functional as F
 
-from .bins import DEFAULT_T, annealed_mean
+from .bins import annealed_mean
 from .color import lab_to_rgb
 from .models.base import MarginalModel, Marginals
 from .upsample import upsample_ab_bands
@@ -40,12 +40,15 @@ def predict_marginals(model: MarginalModel, L_full: np.ndarray, short_side: int 
     model.eval()
     with torch.inference_mode():
         logits = model(x).float()
-    return Marginals(logits=logits, centres=model.centres.float())
+    return Marginals(logits=logits, centres=model.centres.float(), best_guess=model.best_guess)
 
 
-def best_guess_ab(marginals: Marginals, T: float = DEFAULT_T) -> torch.Tensor:
-    """Annealed-mean ab ``(1, 2, h, w)`` at the marginals' resolution."""
+def best_guess_ab(marginals: Marginals, T: float | None = None) -> torch.Tensor:
+    """Best-guess ab ``(1, 2, h, w)`` at the marginals' resolution: the model's own rule
+    (:class:`~polychrome.core.models.base.BestGuess`), or the plain annealed mean at ``T``."""
     with torch.inference_mode():
+        if T is None:
+            return marginals.best_guess.ab(marginals.logits, marginals.centres)
         return annealed_mean(marginals.logits, marginals.centres, T)
 
 

@@ -306,12 +306,13 @@ class EditorController(QObject):
         if self._provisional is not None:
             doc.add(self._provisional)
         engine, centres, L_work = st.hint_engine, st.marginals.centres, st.L_work
+        best_guess = st.marginals.best_guess
         display, settings, selected = st.display, st.settings, st.selected
         locked, seeds = dict(st.locked), dict(st.locked_seeds)
         job = Job(
             gen,
             lambda j: jobs.run_sampling(
-                j, engine, centres, L_work, display, doc, settings, locked, seeds, selected
+                j, engine, centres, L_work, display, doc, settings, locked, seeds, selected, best_guess
             ),
             "sample",
         )

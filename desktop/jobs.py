@@ -21,6 +21,7 @@ from polychrome.core.export import export_image, normalize_format
 from polychrome.core.hints import HintDocument, HintEngine
 from polychrome.core.imageio import LoadedImage, load_image
 from polychrome.core.models import MarginalModel, Marginals
+from polychrome.core.models.base import BestGuess
 from polychrome.core.pipeline import compose_rgb, network_input, predict_marginals
 from polychrome.core.sampler import SamplerSettings, l_at_working_res, sample
 
@@ -132,6 +133,7 @@ def run_sampling(
     locked: dict[int, torch.Tensor],
     locked_seeds: dict[int, int],
     selected: int,
+    best_guess: BestGuess | None = None,
 ) -> SampleOutcome:
     """Hints -> re-weighted logits -> N samples -> thumbnails + the selected result's preview.
 
@@ -145,7 +147,9 @@ def run_sampling(
         settings = hints.sampler_settings(settings)  # a document's own saturation (e.g. from the CLI)
         locked_dev = {i: ab.to(device) for i, ab in locked.items() if i < settings.n} or None
         seeds = {i: s for i, s in locked_seeds.items() if i < settings.n}
-        samples = sample(logits, centres, L_work, settings, locked=locked_dev, locked_seeds=seeds)
+        samples = sample(
+            logits, centres, L_work, settings, locked=locked_dev, locked_seeds=seeds, best_guess=best_guess
+        )
         ab = samples.ab.detach().float().cpu()
     t1 = time.perf_counter()
     results = []

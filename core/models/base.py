@@ -8,11 +8,49 @@ aspect ratio kept.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 from torch import nn
+
+from ..bins import DEFAULT_T, annealed_mean, rebalance_weights
+
+
+@dataclass(frozen=True)
+class BestGuess:
+    """How a model's single best guess is read from its marginals (chosen on dev, kept in its card).
+
+    The marginals stay calibrated (the sampler and hints use them as they are); only the
+    point estimate applies a decision rule: optionally a class-rebalancing correction
+    ``log w_λ`` (Zhang et al.'s weights from the training prior, which favours the rarer,
+    saturated colours a plain-CE model hedges against), then the annealed mean at ``temperature``.
+    """
+
+    temperature: float = DEFAULT_T
+    log_weights: torch.Tensor | None = None  # (Q,) added to the logits; None = no correction
+    rebalance_lambda: float | None = None
+
+    @classmethod
+    def from_card(cls, card: dict) -> BestGuess:
+        rule = card.get("best_guess") or {}
+        T = float(rule.get("temperature", DEFAULT_T))
+        lam = rule.get("rebalance_lambda")
+        prior = card.get("bin_prior")
+        if lam is None or prior is None:
+            return cls(T)
+        w = rebalance_weights(np.asarray(prior, np.float64), float(lam))
+        return cls(T, torch.log(torch.as_tensor(w, dtype=torch.float32)), float(lam))
+
+    def logits(self, logits: torch.Tensor) -> torch.Tensor:
+        """Logits ``(B, Q, h, w)`` with the correction applied (the same tensor when there is none)."""
+        if self.log_weights is None:
+            return logits
+        return logits + self.log_weights.to(logits)[:, None, None]
+
+    def ab(self, logits: torch.Tensor, centres: torch.Tensor) -> torch.Tensor:
+        """Best-guess ab ``(B, 2, h, w)`` from logits ``(B, Q, h, w)``."""
+        return annealed_mean(self.logits(logits), centres, self.temperature)
 
 
 class MarginalModel(nn.Module):
@@ -27,6 +65,7 @@ class MarginalModel(nn.Module):
     """
 
     name: str = "marginal-model"
+    best_guess: BestGuess = BestGuess()  # set from the model card by the registry
     input_size: int = 256
     stride: int = 4
     logit_scale: float = 1.0
@@ -72,10 +111,11 @@ class Marginals:
 
     logits: torch.Tensor
     centres: torch.Tensor
+    best_guess: BestGuess = field(default_factory=BestGuess)
 
     @property
     def shape(self) -> tuple[int, int]:
         return int(self.logits.shape[-2]), int(self.logits.shape[-1])
 
     def to(self, device: torch.device | str) -> Marginals:
-        return Marginals(self.logits.to(device), self.centres.to(device))
+        return Marginals(self.logits.to(device), self.centres.to(device), self.best_guess)

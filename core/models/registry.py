@@ -18,7 +18,7 @@ import platformdirs
 import torch
 from safetensors.torch import load_file, save_file
 
-from .base import MarginalModel
+from .base import BestGuess, MarginalModel
 from .polynet import PolyNet
 
 DEFAULT_MODEL = "polychrome-small"
@@ -133,6 +133,7 @@ def load_weights_file(path: Path, arch: str, card: dict | None = None) -> Margin
     model = build_model(arch, centres)
     state = load_file(str(path))
     model.load_state_dict(state, strict=True)
+    model.best_guess = BestGuess.from_card(card)
     return model.eval()
 
 

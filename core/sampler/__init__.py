@@ -27,6 +27,7 @@ import torch
 import torch.nn.functional as F
 
 from ..bins import DEFAULT_T
+from ..models.base import BestGuess
 from .draw import (
     CONFIDENCE_RADIUS,
     MAX_BINS,
@@ -186,6 +187,7 @@ def sample(
     settings: SamplerSettings,
     locked: dict[int, torch.Tensor] | None = None,
     locked_seeds: dict[int, int] | None = None,
+    best_guess: BestGuess | None = None,
 ) -> SampleSet:
     """Draw ``settings.n`` diverse, coherent colourisations.
 
@@ -197,6 +199,8 @@ def sample(
         locked: result index -> ab ``(2, h, w)``, returned unchanged (not even re-saturated);
             the other results are redrawn and chosen far from them.
         locked_seeds: optional result index -> seed of a locked result, echoed in ``seeds``.
+        best_guess: the model's rule for result 0 (the marginals' ``best_guess``); default:
+            the plain annealed mean at T = 0.38.
     Returns:
         :class:`SampleSet` with ``ab (n, 2, h, w)`` on the logits' device. Same inputs and
         settings give identical tensors.
@@ -225,7 +229,11 @@ def sample(
         if 0 in locked:
             fixed.append(locked[0].to(device=device, dtype=torch.float32))
         else:
-            mean = _annealed_mean(lt, centres, h, w)
+            mean = (
+                _annealed_mean(lt, centres, h, w)
+                if best_guess is None
+                else best_guess.ab(logits, centres).reshape(1, 2, h, w)
+            )
             c0 = ab_confidence(probs, centres, mean.reshape(1, 2, -1), CONFIDENCE_RADIUS)
             batch_s.append(mean)
             batch_c.append(c0.reshape(1, 1, h, w))

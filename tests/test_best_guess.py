@@ -1,0 +1,63 @@
+"""A model's best-guess rule (temperature, optional rebalancing correction) travels in its card."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from polychrome.core.bins import annealed_mean, gamut_bins
+from polychrome.core.models import build_model, save_model
+from polychrome.core.models.base import BestGuess
+from polychrome.core.models.registry import load_weights_file
+from polychrome.core.pipeline import best_guess_ab, predict_marginals
+
+
+def _prior(centres: np.ndarray) -> np.ndarray:
+    # A training prior dominated by the near-gray bins, as photographs are.
+    chroma = np.hypot(centres[:, 0], centres[:, 1])
+    p = np.exp(-chroma / 8.0)
+    return p / p.sum()
+
+
+def test_default_rule_is_the_annealed_mean() -> None:
+    torch.manual_seed(0)
+    logits, centres = torch.randn(1, 261, 4, 5), torch.as_tensor(gamut_bins())
+    assert torch.allclose(BestGuess().ab(logits, centres), annealed_mean(logits, centres, 0.38))
+    assert BestGuess.from_card({}) == BestGuess()
+
+
+def test_rebalancing_correction_makes_a_hedging_model_more_colourful() -> None:
+    centres = gamut_bins()
+    prior = _prior(centres)
+    # Marginals of a model that leans to red but hedges towards the gray-heavy prior.
+    red = (centres[:, 0] > 20) & (np.abs(centres[:, 1]) < 20)
+    p = prior * np.where(red, 3.0, 1.0)
+    logits = torch.log(torch.as_tensor(p / p.sum(), dtype=torch.float32))[None, :, None, None]
+    card = {"bin_prior": prior.tolist(), "best_guess": {"temperature": 0.5, "rebalance_lambda": 0.5}}
+    rule = BestGuess.from_card(card)
+    assert rule.temperature == 0.5 and rule.rebalance_lambda == 0.5
+    plain = BestGuess(0.5).ab(logits, torch.as_tensor(centres))[0, :, 0, 0]
+    corrected = rule.ab(logits, torch.as_tensor(centres))[0, :, 0, 0]
+    # The correction divides out most of the gray-heavy prior: the red lean becomes a clearly
+    # redder best guess (a* up by more than 5 units), not a different hue.
+    assert corrected[0] > plain[0] + 5.0 and corrected[0] > 0 and plain[0] > 0
+    # Without a prior in the card the correction cannot be built and is left out, not guessed.
+    assert BestGuess.from_card({"best_guess": {"rebalance_lambda": 0.5}}).log_weights is None
+
+
+def test_loaded_model_carries_its_rule_into_the_pipeline(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    model = build_model("polychrome-small")
+    path = tmp_path / "m.safetensors"
+    save_model(model, path, {"best_guess": {"temperature": 0.9}})
+    card = json.loads(path.with_suffix(".json").read_text())
+    loaded = load_weights_file(path, "polychrome-small", card)
+    assert loaded.best_guess.temperature == 0.9
+    L = np.linspace(0, 100, 64 * 48, dtype=np.float32).reshape(48, 64)
+    marg = predict_marginals(loaded, L)
+    assert marg.best_guess.temperature == 0.9
+    assert torch.allclose(best_guess_ab(marg), annealed_mean(marg.logits, marg.centres, 0.9))
+    assert torch.allclose(best_guess_ab(marg, 0.38), annealed_mean(marg.logits, marg.centres, 0.38))
