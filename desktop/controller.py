@@ -10,13 +10,14 @@ image, cancelling, or painting again can never be overwritten by late work.
 from __future__ import annotations
 
 import dataclasses
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QThreadPool, QTimer, Signal, Slot
 
 from polychrome.core.export import default_export_name, unique_path
 from polychrome.core.hints import HintDocument, Stroke
@@ -103,6 +104,7 @@ class EditorController(QObject):
         self._task: str | None = None  # "load" / "network" while the image runner works
         self._pending_session: PendingSession | None = None
         self._provisional: Stroke | None = None
+        self._closed = False  # after shutdown(): no new work
 
         self._sample_timer = QTimer(self)
         self._sample_timer.setSingleShot(True)
@@ -143,6 +145,8 @@ class EditorController(QObject):
     # -- opening -------------------------------------------------------------------------------
     def open_image(self, path: str | Path, session: PendingSession | None = None) -> None:
         """Load ``path`` in the background; stale work for any previous image is cancelled."""
+        if self._closed:
+            return
         self._image_gen += 1
         gen = self._image_gen
         self._sample_gen += 1
@@ -206,6 +210,8 @@ class EditorController(QObject):
     def _start_network(self, gen: int) -> None:
         image = self.state.image
         assert image is not None
+        if self._closed:
+            return
         key = (self.model_name, self.device)
         cached = self._model if self._model_key == key else None
         loader = self._loader
@@ -274,7 +280,7 @@ class EditorController(QObject):
     # -- sampling ------------------------------------------------------------------------------
     def resample(self, delay_ms: int = 0) -> None:
         """Request fresh results; the newest request wins, older ones are dropped."""
-        if self.state.marginals is None:
+        if self.state.marginals is None or self._closed:
             return
         self._sample_gen += 1  # anything in flight is now stale
         self._detail_gen += 1
@@ -342,11 +348,36 @@ class EditorController(QObject):
     def wait_idle(self, msecs: int = 30000) -> bool:
         return self.pool.waitForDone(msecs)
 
+    def shutdown(self, msecs: int = 120000) -> bool:
+        """The window closes: cancel loading, the network, sampling and renders, let exports finish,
+        and wait until no worker runs. Nothing new starts afterwards. True when all stopped in time."""
+        self._closed = True
+        self._sample_timer.stop()
+        self._detail_timer.stop()
+        self._image_gen += 1
+        self._sample_gen += 1
+        self._detail_gen += 1
+        for runner in (self._image_runner, self._sample_runner, self._detail_runner):
+            runner.cancel()
+        self._set_task(None)
+        deadline = time.monotonic() + msecs / 1000
+        while True:
+            left = max(0, int((deadline - time.monotonic()) * 1000))
+            done = self.pool.waitForDone(left)
+            # A queued export starts only when the one before it reports back (an event).
+            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+            if done and not self._export_runner.busy and self.pool.activeThreadCount() == 0:
+                return True
+            if not done or not left:
+                return False
+
     # -- large view of the result on show ----------------------------------------------------
     def _schedule_detail(self, delay_ms: int = 0) -> None:
         """Preview (if missing) then full resolution (if bigger) of the selected result."""
         self._detail_gen += 1
         disp, image = self.state.display, self.state.image
+        if self._closed:
+            return
         item = self.state.result(self.state.selected)
         if image is None or disp is None or item is None:
             self._detail_timer.stop()
@@ -511,7 +542,9 @@ class EditorController(QObject):
         locked = {i: torch.from_numpy(ab) for i, ab in s.locked.items() if tuple(ab.shape[-2:]) == shape}
         if len(locked) != len(s.locked):
             self.notice.emit("Some locked results could not be restored (different model or image size).")
-        st.restore_flags(locked, {i: s.locked_seeds.get(i, 0) for i in locked}, set(s.starred) & set(locked))
+        n = st.settings.n
+        starred = {int(i) for i in s.starred if 0 <= int(i) < n}  # stars stand on their own (no lock needed)
+        st.restore_flags(locked, {i: s.locked_seeds.get(i, 0) for i in locked}, starred)
         st.selected = max(0, min(s.selected, st.settings.n - 1))
         st.session_path = pending.path
         st.mark_clean()

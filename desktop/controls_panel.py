@@ -17,7 +17,7 @@ from superqt import QCollapsible, QLabeledDoubleSlider
 
 from polychrome.core.sampler import SamplerSettings
 
-from .icons import set_icon
+from .icons import icon, set_icon
 
 MAX_SAMPLES = 32
 
@@ -92,7 +92,12 @@ class ControlsPanel(QWidget):
         seed_row.addWidget(self.shuffle)
         form.addRow("Seed", seed_row)
 
-        more = QCollapsible("More")
+        # superqt's default arrows point up when collapsed; a disclosure triangle points right (closed)
+        # and down (open), as everywhere else.
+        more = QCollapsible(
+            "More", collapsedIcon=icon("disclosure-closed"), expandedIcon=icon("disclosure-open")
+        )
+        self.more = more
         more_w = QWidget()
         more_form = QFormLayout(more_w)
         more_form.setContentsMargins(0, 0, 0, 0)

@@ -56,7 +56,7 @@ class ExportDialog(QDialog):
         self.setWindowTitle("Export Results")
         self.current, self.starred = current, sorted(starred)
         self.only_current = QRadioButton(
-            f"The result on show ({'best guess' if current == 0 else current + 1})"
+            f"The result on show ({'best guess' if current == 0 else f'Result {current + 1}'})"
         )
         self.all_starred = QRadioButton(f"All starred results ({len(self.starred)})")
         self.all_starred.setEnabled(bool(self.starred))

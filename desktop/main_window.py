@@ -177,7 +177,7 @@ class MainWindow(QMainWindow):
         self.star_button = QPushButton("Star")
         set_icon(self.star_button, "star")
         self.star_button.setCheckable(True)
-        self.star_button.setToolTip("Mark this result for export; starring also locks it  (S)")
+        self.star_button.setToolTip("Mark this result for export (Lock keeps it through Shuffle)  (S)")
         flags = QHBoxLayout()
         flags.addWidget(self.star_button)
         flags.addWidget(self.lock_button)
@@ -252,8 +252,9 @@ class MainWindow(QMainWindow):
             "&Save Session", self.save_session, SK.Save, "save", "Save hints, settings and kept results"
         )
         self.act_save_as = A("Save Session &As…", self.save_session_as, SK.SaveAs)
+        # Not ``self.export_dialog`` itself: ``triggered(bool)`` would pass False as the index (result 0).
         self.act_export = A(
-            "&Export…", self.export_dialog, "Ctrl+E", "export", "Export results at full resolution"
+            "&Export…", lambda: self.export_dialog(), "Ctrl+E", "export", "Export results at full resolution"
         )
         self.act_export_starred = A("Export All S&tarred…", self.export_starred, "Ctrl+Shift+E")
         self.act_prefs = A("&Preferences…", self.preferences, SK.Preferences, "settings")
@@ -438,6 +439,7 @@ class MainWindow(QMainWindow):
         st.dirty_changed.connect(self.setWindowModified)
         st.timings_changed.connect(self._on_timings)
         st.marginals_changed.connect(self._update_enabled)
+        st.marginals_changed.connect(self._update_placeholder)
         ctl.busy_changed.connect(lambda _t, _b: self._set_busy_ui())
         ctl.error.connect(self._on_error)
         ctl.notice.connect(lambda msg: self.statusBar().showMessage(msg, 8000))
@@ -803,6 +805,7 @@ class MainWindow(QMainWindow):
             self.grid.set_aspect(W / H)
             self.view_splitter.set_image_aspect(W / H)
         self.grid.set_results([], 0)
+        self._update_placeholder()
         self._update_enabled()
 
     @Slot()
@@ -903,14 +906,24 @@ class MainWindow(QMainWindow):
         self.act_cancel.setEnabled(loading or net)
         self.cancel_button.setVisible(loading or net)
         self.grid.set_stale(sampling or net)
-        if loading or net:
-            self.grid.set_placeholder("Colourising…  the results appear here in a moment.")
-        elif self.state.has_image and self.state.marginals is None:
-            self.grid.set_placeholder("Not colourised. Results ▸ Colourise Again (Ctrl+R) runs it.")
-        else:
-            self.grid.set_placeholder("Open a photo to see its colourisations here.")
+        self._update_placeholder()
         if not text and self.statusBar().currentMessage().startswith("Opening"):
             self.statusBar().clearMessage()
+
+    def _update_placeholder(self) -> None:
+        """What the empty grid says; "Open a photo" only while no photo is open or loading."""
+        ctl, st = self.controller, self.state
+        if ctl.is_busy("load") and not st.has_image:
+            text = "Loading the photo…"
+        elif not st.has_image:
+            text = "Open a photo to see its colourisations here."
+        elif ctl.is_busy("load") or ctl.is_busy("network"):
+            text = "Colourising…  the results appear here in a moment."
+        elif st.marginals is None:
+            text = "Not colourised. Results ▸ Colourise Again (Ctrl+R) runs it."
+        else:
+            text = "Drawing the results…"
+        self.grid.set_placeholder(text)
 
     def _update_enabled(self) -> None:
         st = self.state
@@ -1157,9 +1170,9 @@ class MainWindow(QMainWindow):
             e.ignore()
             return
         self._save_layout()
-        self.controller.cancel()
+        # Cancel and wait for the workers, so none is still running (and emitting) as the app exits.
         # An export in flight is finished, not abandoned: the user asked for those files.
-        self.controller.wait_idle(120000)
+        self.controller.shutdown(120000)
         e.accept()
 
 

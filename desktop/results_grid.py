@@ -12,6 +12,8 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMenu,
     QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QWidget,
 )
 
@@ -34,6 +36,34 @@ def thumbnail(rgb: np.ndarray, box: QSize, dpr: float) -> QPixmap:
     return pix
 
 
+FRAME = 3  # logical pixels: the selection frame around the thumbnail on show
+
+
+class FramedSelectionDelegate(QStyledItemDelegate):
+    """Draws the selected result with a frame around it instead of the style's tint over it:
+    a grid for judging colour must show every thumbnail's own colours."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index) -> None:
+        opt = QStyleOptionViewItem(option)
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        opt.state &= ~QStyle.StateFlag.State_Selected
+        opt.state &= ~QStyle.StateFlag.State_HasFocus  # no dotted focus rectangle over the picture
+        super().paint(painter, opt, index)
+        if not selected:
+            return
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        pen = painter.pen()
+        pen.setColor(option.palette.color(QPalette.ColorRole.Highlight))
+        pen.setWidth(FRAME)
+        pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        half = (FRAME + 1) // 2
+        painter.drawRect(option.rect.adjusted(half, half, -half, -half))
+        painter.restore()
+
+
 class ResultsGrid(QListWidget):
     """Shows the results; emits ``activated_index`` on click and lock/star/export requests."""
 
@@ -50,6 +80,7 @@ class ResultsGrid(QListWidget):
         self.setWrapping(True)
         self.setUniformItemSizes(True)
         self.setIconSize(QSize(MIN_THUMB, MIN_THUMB))
+        self.setItemDelegate(FramedSelectionDelegate(self))
         self._aspect = 1.5
         self._relayout_timer = QTimer(self)
         self._relayout_timer.setSingleShot(True)
@@ -146,8 +177,11 @@ class ResultsGrid(QListWidget):
             flags.append("starred")
         if i in self._locked:
             flags.append("locked")
-        item.setText(self._label(i) + (f"  ({', '.join(flags)})" if flags else ""))
-        item.setToolTip(f"{self._label(i)}. L: lock, S: star.")
+        # The label stays short (it must fit under the thumbnail); the badges and the tooltip carry the flags.
+        described = self._label(i) + (f" ({', '.join(flags)})" if flags else "")
+        item.setText(self._label(i))
+        item.setToolTip(f"{described}. L: lock, S: star.")
+        item.setData(Qt.ItemDataRole.AccessibleTextRole, described)
 
     def _badged(self, pix: QPixmap, locked: bool, starred: bool) -> QPixmap:
         if not (locked or starred):

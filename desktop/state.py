@@ -201,12 +201,9 @@ class EditorState(QObject):
     def set_starred(self, index: int, starred: bool) -> None:
         if starred == (index in self.starred) or self.result(index) is None:
             return
+        # Star and lock are independent: a star marks a result for export, only a lock keeps it.
         if starred:
             self.starred.add(index)
-            # A starred result is one the user wants to export: keep it through reshuffles.
-            if index not in self.locked:
-                self.locked[index] = self.results[index].ab.detach().cpu().clone()
-                self.locked_seeds[index] = int(self.results[index].seed)
         else:
             self.starred.discard(index)
         self.flags_changed.emit()

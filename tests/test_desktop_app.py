@@ -265,7 +265,7 @@ def test_export_starred_writes_full_resolution_files(qtbot, make_window, tmp_pat
     qtbot.waitUntil(lambda: w.result_view.pixmap_size() == (BW, BH), timeout=WAIT_MS)  # full-res large view
     w.state.toggle_star(1)
     w.state.toggle_star(4)
-    assert w.state.starred == {1, 4} and {1, 4} <= set(w.state.locked)
+    assert w.state.starred == {1, 4} and not {1, 4} & set(w.state.locked)  # a star does not lock
     out = tmp_path / "out"
     for fmt, suffix in (("png", ".png"), ("tif", ".tif"), ("jpg", ".jpg")):
         with qtbot.waitSignal(w.controller.export_finished, timeout=WAIT_MS) as blocker:

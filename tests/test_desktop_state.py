@@ -25,13 +25,15 @@ def state(qtbot) -> EditorState:
     return st
 
 
-def test_star_locks_and_fewer_results_release_flags(qtbot, state):
+def test_star_and_lock_are_independent_and_fewer_results_release_flags(qtbot, state):
     with qtbot.waitSignal(state.flags_changed):
         state.toggle_star(5)
-    assert state.starred == {5} and 5 in state.locked and state.locked_seeds[5] == 105
+    assert state.starred == {5} and not state.locked and state.dirty  # starring does not lock
+    state.toggle_lock(5)
+    assert state.locked_seeds[5] == 105
     torch.testing.assert_close(state.locked[5], torch.full((2, 3, 4), 5.0))
     state.toggle_lock(2)
-    assert set(state.locked) == {2, 5} and state.dirty
+    assert set(state.locked) == {2, 5} and state.starred == {5}
     state.update_settings(n=4)  # results 5..7 no longer exist: their flags go with them
     assert set(state.locked) == {2} and state.starred == set()
     assert not state.update_settings(n=4)  # no change, no signal, no resample
