@@ -5,6 +5,12 @@ generation whenever the request becomes stale (another image opened, a newer
 hint or setting) and drops results whose id no longer matches, so late work
 can never overwrite newer state. Jobs also check a cancel flag between stages
 so stale work stops early instead of burning the CPU.
+
+A job's outcome reaches the GUI thread as one queued event, in which the runner
+first lets go of the job, then ``result`` or ``failed`` and ``finished`` are
+emitted, and last the runner reports ``busy_changed(False)`` if nothing else is
+waiting. So whoever receives a result already sees the runner as idle: there is
+no moment in which the result is known but the job still counts as running.
 """
 
 from __future__ import annotations
@@ -22,12 +28,36 @@ class Cancelled(Exception):
 
 
 class JobSignals(QObject):
-    """Signals of one job. Lives in the GUI thread; emitted from the worker thread (queued)."""
+    """Signals of one job. Lives in the GUI thread, where all of them are emitted.
 
+    ``progress`` is queued from the worker thread as it comes. The end of a job is
+    queued as one event (``_outcome``) and taken apart here: ``released``, then
+    ``result`` or ``failed``, then ``finished``, all in that one event. Two separately
+    queued signals (the result, then "finished") would leave a gap in which an event
+    loop that waited for the result could return while the job still counted as
+    running (an export reported done while ``is_busy("export")`` was still true).
+    """
+
+    released = Signal(int)  # generation; first: the job no longer runs (its runner lets go)
     result = Signal(int, object)  # generation, value
     failed = Signal(int, object, str)  # generation, exception, formatted traceback
     progress = Signal(int, object)  # generation, anything the job reports (e.g. (done, total))
     finished = Signal(int)  # always, after result/failed/cancel
+    _outcome = Signal(int, str, object, str)  # from the pool thread: generation, kind, value, traceback
+
+    def __init__(self) -> None:
+        super().__init__()
+        # Emitted in a pool thread, received by this GUI-thread object: a queued connection.
+        self._outcome.connect(self._deliver)
+
+    @Slot(int, str, object, str)
+    def _deliver(self, gen: int, kind: str, value: Any, tb: str) -> None:
+        self.released.emit(gen)
+        if kind == "result":
+            self.result.emit(gen, value)
+        elif kind == "failed":
+            self.failed.emit(gen, value, tb)
+        self.finished.emit(gen)
 
 
 class Job(QRunnable):
@@ -59,19 +89,22 @@ class Job(QRunnable):
         self.signals.progress.emit(self.gen, value)
 
     def run(self) -> None:  # runs in a pool thread
+        kind, value, tb = "cancelled", None, ""
         try:
             self.check()
             value = self.fn(self)
             self.check()
         except Cancelled:
-            pass
+            value = None
         except Exception as e:  # noqa: BLE001 - every failure goes back to the GUI as a message
+            value = None
             if not self._cancel.is_set():
-                self.signals.failed.emit(self.gen, e, traceback.format_exc())
+                kind, value, tb = "failed", e, traceback.format_exc()
         else:
-            self.signals.result.emit(self.gen, value)
+            kind = "result"
         finally:
-            self.signals.finished.emit(self.gen)
+            # One event carries the whole outcome to the GUI thread (see JobSignals).
+            self.signals._outcome.emit(self.gen, kind, value, tb)
 
 
 class LatestOnlyRunner(QObject):
@@ -89,8 +122,9 @@ class LatestOnlyRunner(QObject):
         self.pool = pool or QThreadPool.globalInstance()
         self._running: Job | None = None
         self._pending: Job | None = None
+        self._announced = False  # the last busy_changed said True
         # Finished jobs are kept a little longer: the pool thread may still be returning
-        # from run() when the queued `finished` arrives here.
+        # from run() when its queued outcome arrives here.
         self._recent: list[Job] = []
 
     @property
@@ -102,7 +136,6 @@ class LatestOnlyRunner(QObject):
         return self._running
 
     def submit(self, job: Job) -> None:
-        was_busy = self.busy
         if self._running is not None:
             self._running.cancel()
             if self._pending is not None:
@@ -110,7 +143,8 @@ class LatestOnlyRunner(QObject):
             self._pending = job
         else:
             self._start(job)
-        if not was_busy:
+        if not self._announced:
+            self._announced = True
             self.busy_changed.emit(True)
 
     def cancel(self) -> None:
@@ -123,18 +157,25 @@ class LatestOnlyRunner(QObject):
 
     def _start(self, job: Job) -> None:
         self._running = job
+        job.signals.released.connect(self._on_released)
         job.signals.finished.connect(self._on_finished)
         self.pool.start(job)
 
     @Slot(int)
-    def _on_finished(self, _gen: int) -> None:
+    def _on_released(self, _gen: int) -> None:
+        """The running job ended; its result is delivered right after this, in the same event."""
         if self._running is not None:
             self._recent = (self._recent + [self._running])[-4:]
         self._running = None
         if self._pending is not None:
             job, self._pending = self._pending, None
             self._start(job)
-        else:
+
+    @Slot(int)
+    def _on_finished(self, _gen: int) -> None:
+        """After the job's result went out: say so once nothing is left to run."""
+        if self._announced and not self.busy:
+            self._announced = False
             self.busy_changed.emit(False)
 
     def wait(self, msecs: int = 30000) -> bool:

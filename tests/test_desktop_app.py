@@ -333,7 +333,7 @@ def test_cancel_mid_run_then_run_again(qtbot, make_window, photo, model):
     gate = threading.Event()
 
     def slow_loader(name, dev):
-        gate.wait(10)
+        gate.wait(WAIT_MS / 1000)  # released by the test right after it cancels
         return model
 
     w = make_window(loader=slow_loader)
@@ -358,7 +358,7 @@ def test_opening_another_photo_mid_run_drops_stale_results(qtbot, make_window, p
     def loader(name, dev):
         calls.append(name)
         if len(calls) == 1:
-            gate.wait(10)
+            gate.wait(WAIT_MS / 1000)  # released by the test once the second photo is asked for
         return model
 
     second = two_region_photo(tmp_path / "second.png", dark=120, bright=30)
@@ -518,6 +518,11 @@ def test_drop_recent_menu_and_device_change(qtbot, make_window, photo, tmp_path,
 def test_export_asks_before_replacing(qtbot, make_window, photo, tmp_path, messages):
     w = make_window()
     open_and_wait(qtbot, w, photo)
+    # Whoever hears "export finished" must find the export no longer busy. This test used to
+    # fail about once in ten runs: the job's result and its "finished" were two queued
+    # signals, and waitSignal could return between them (fixed in desktop.workers).
+    busy_when_finished: list[bool] = []
+    w.controller.export_finished.connect(lambda _p: busy_when_finished.append(w.controller.is_busy("export")))
     out = tmp_path / "out"
     opts = ExportOptions(indices=[0], folder=out, fmt="png", quality=90, policy="ask")
     with qtbot.waitSignal(w.controller.export_finished, timeout=WAIT_MS):
@@ -537,6 +542,7 @@ def test_export_asks_before_replacing(qtbot, make_window, photo, tmp_path, messa
     messages.answers.append(QMessageBox.StandardButton.Cancel)
     w.export_with(opts)
     assert not w.controller.is_busy("export")
+    assert busy_when_finished == [False, False, False]
 
 
 def test_results_follow_a_stroke_while_it_is_painted(qtbot, make_window, photo):
