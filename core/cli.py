@@ -1,7 +1,10 @@
-"""The ``polychrome`` command. Plain ``polychrome`` opens the desktop editor.
+"""The Qt-free subcommands of ``polychrome`` (colorize, train, weights, eval, bench, sheet).
 
 Each subcommand lives in ``core/commands/<name>.py`` with a ``register(sub)``
-function that adds its parser and sets ``func``.
+function that adds its parser and sets ``func``. The ``polychrome`` command
+itself (which also opens the desktop editor) is :mod:`polychrome.desktop.cli`;
+it builds on this module, never the other way round. ``python -m
+polychrome.core.cli COMMAND ...`` runs a subcommand without loading Qt.
 """
 
 from __future__ import annotations
@@ -14,11 +17,9 @@ import sys
 COMMANDS = ["colorize", "train", "weights", "eval", "bench", "sheet"]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="polychrome",
-        description="Colourise grayscale photographs. With no command, opens the desktop editor.",
-    )
+def build_parser(description: str = "Colourise grayscale photographs.") -> argparse.ArgumentParser:
+    """The ``polychrome`` parser with the core subcommands; returns it with ``subparsers`` attached."""
+    parser = argparse.ArgumentParser(prog="polychrome", description=description)
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
@@ -29,28 +30,23 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue  # a command not built yet in this checkout
         module.register(sub)
-    op = sub.add_parser("open", help="open a photo or a saved session in the desktop editor")
-    op.add_argument("path", help="photo or .polychrome session")
-    op.set_defaults(func=_open)
+    parser.set_defaults(subparsers=sub)
     return parser
 
 
-def _open(args: argparse.Namespace) -> int:
-    from polychrome.desktop.app import run_app
-
-    return run_app([args.path])
+def setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
-    )
+    setup_logging(args.verbose)
     if args.command is None:
-        from polychrome.desktop.app import run_app
-
-        return run_app()
+        parser.print_help()
+        return 2
     return int(args.func(args) or 0)
 
 

@@ -6,8 +6,8 @@ import numpy as np
 import torch
 
 from polychrome.core import benchmark as B
-from polychrome.core.cli import main
 from polychrome.core.models import build_model
+from polychrome.desktop.cli import main
 
 
 def _model() -> torch.nn.Module:

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from polychrome.core.cli import main
 from polychrome.core.color import rgb_to_lab
+from polychrome.desktop.cli import main
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ import torch
 from PIL import Image
 
 from polychrome.core import evaluate as E
-from polychrome.core.cli import main
 from polychrome.core.color import rgb_to_lab
 from polychrome.core.models import build_model
+from polychrome.desktop.cli import main
 
 
 def _write_photos(folder: Path, rng: np.random.Generator, count: int = 3) -> None:

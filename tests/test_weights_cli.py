@@ -21,7 +21,6 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from polychrome.core.cli import main
 from polychrome.core.commands.weights import OFFICIAL_NAMES
 from polychrome.core.models import download, registry
 from polychrome.core.models.download import (
@@ -35,6 +34,7 @@ from polychrome.core.models.download import (
 )
 from polychrome.core.models.polynet import PolyNet
 from polychrome.core.models.zhang import ECCV16Net, SIGGRAPH17Net, siggraph17_grid
+from polychrome.desktop.cli import main
 
 # 313 distinct grid points standing in for Zhang's centres, stored the way the release does.
 FAKE_CENTRES = siggraph17_grid()[100:413]
