@@ -34,10 +34,11 @@ import torch
 from .color import lab_to_rgb
 from .evaluate import cpu_threads_label
 from .export import export_image
-from .hints import HintDocument, HintEngine, Stroke
-from .models import MarginalModel, build_model
+from .hints import HintDocument, Stroke
+from .models import MarginalModel, Marginals, build_model
 from .pipeline import compose_rgb, network_input
-from .sampler import SamplerSettings, independent_samples, l_at_working_res, sample
+from .prepared import PreparedImage
+from .sampler import SamplerSettings, independent_samples
 from .upsample import upsample_ab_bilinear
 
 HINT_TARGET_MS = 150.0
@@ -170,9 +171,9 @@ def bench_device(
         )
     )
 
-    L_work = l_at_working_res(L_full, (h, w)).to(device)
+    prepared = PreparedImage.from_marginals(Marginals(logits, centres), L_full)
     settings = SamplerSettings(n=cfg.n, seed=cfg.seed)
-    samp_ms = _median_ms(lambda: sample(logits, centres, L_work, settings), cfg.repeats, device)
+    samp_ms = _median_ms(lambda: prepared.sample(settings), cfg.repeats, device)
     ind_ms = _median_ms(
         lambda: independent_samples(logits, centres, cfg.n, settings.temperature, cfg.seed),
         cfg.repeats,
@@ -186,19 +187,18 @@ def bench_device(
 
     # Interactive refresh: the user adds one stroke, the engine re-weights the marginals
     # and N results are redrawn. Each call adds a new stroke, as painting does.
-    engine = HintEngine(logits, centres, L_work, (W, H))
     rng = np.random.default_rng(cfg.seed)
     strokes: list[Stroke] = []
 
     def refresh(draw: Callable[[torch.Tensor], object]) -> Callable[[], object]:
         def run() -> object:
             strokes.append(_stroke(W, H, rng))
-            hinted = engine.apply(HintDocument(strokes=list(strokes)))
+            hinted = prepared.logits(HintDocument(strokes=list(strokes)))
             return draw(hinted)
 
         return run
 
-    hint_ms = _median_ms(refresh(lambda lg: sample(lg, centres, L_work, settings)), cfg.repeats, device)
+    hint_ms = _median_ms(refresh(lambda lg: prepared.sample(settings, logits=lg)), cfg.repeats, device)
     hint_base = _median_ms(
         refresh(lambda lg: independent_samples(lg, centres, cfg.n, settings.temperature, cfg.seed)),
         cfg.repeats,
@@ -220,9 +220,9 @@ def bench_device(
         )
 
     if cpu_stages:
-        ab = sample(logits, centres, L_work, settings).ab[min(1, cfg.n - 1)].cpu().numpy()
+        ab = prepared.sample(settings).ab[min(1, cfg.n - 1)].cpu().numpy()
         mp = H * W / 1e6
-        up_ms = _median_ms(lambda: compose_rgb(L_full, ab), cfg.repeats, device)
+        up_ms = _median_ms(lambda: prepared.compose(ab), cfg.repeats, device)
         bil_ms = _median_ms(lambda: _compose_bilinear(L_full, ab), cfg.repeats, device)
         res.rows.append(
             BenchRow(f"upsample + compose, {mp:.0f} MP", dev, up_ms, "bilinear upsample + compose", bil_ms)

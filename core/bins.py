@@ -15,7 +15,6 @@ from functools import lru_cache
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from .color import rgb_to_lab
 
@@ -144,8 +143,3 @@ def ab_histogram(ab: torch.Tensor, centres: np.ndarray | torch.Tensor) -> np.nda
     idx = nearest_bin(ab, centres)
     q = int(torch.as_tensor(centres).shape[0])
     return torch.bincount(idx.flatten(), minlength=q).double().cpu().numpy()
-
-
-def resize_logits(logits: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """Bilinear resize of logits ``(B, Q, h, w)`` to ``(B, Q, *size)``."""
-    return F.interpolate(logits, size=size, mode="bilinear", align_corners=False)

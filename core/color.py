@@ -88,11 +88,6 @@ def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
     return np.clip(linear_to_srgb(lab_to_linear_rgb(lab)), 0.0, 1.0)
 
 
-def rgb_to_gray_l(rgb: np.ndarray) -> np.ndarray:
-    """sRGB ``(..., 3)`` -> L* ``(...)`` float32 (the luminance the network sees)."""
-    return rgb_to_lab(rgb)[..., 0]
-
-
 # ---------------------------------------------------------------- torch ---
 
 

@@ -14,11 +14,11 @@ from pathlib import Path
 import torch
 
 from .export import default_export_name, export_image
-from .hints import HintDocument, apply_hints
+from .hints import HintDocument
 from .imageio import load_image
-from .models import MarginalModel, Marginals, load_model
-from .pipeline import best_guess_ab, compose_rgb, predict_marginals
-from .sampler import SamplerSettings, l_at_working_res, sample
+from .models import MarginalModel, load_model
+from .prepared import PreparedImage
+from .sampler import SamplerSettings
 
 
 @dataclass
@@ -58,36 +58,26 @@ class Colorizer:
             data = data["hints"]  # a .polychrome session file
         return HintDocument.from_dict(data)
 
-    def results_ab(self, marginals: Marginals, L_full, options: ColorizeOptions) -> torch.Tensor:
+    def results_ab(self, prepared: PreparedImage, options: ColorizeOptions) -> torch.Tensor:
         """ab ``(N, 2, h, w)`` at working resolution; index 0 is the best guess."""
-        h, w = marginals.shape
-        L_work = l_at_working_res(L_full, (h, w)).to(marginals.logits.device)
-        logits = marginals.logits
-        if options.hints is not None:
-            H, W = L_full.shape
-            logits = apply_hints(logits, marginals.centres, options.hints, L_work, (W, H))
-        saturation = options.hints.saturation if options.hints is not None else 1.0
         if options.n == 1:
-            return best_guess_ab(Marginals(logits, marginals.centres, marginals.best_guess)) * saturation
-        settings = SamplerSettings(
-            n=options.n, seed=options.seed, diversity=options.diversity, saturation=saturation
-        )
+            return prepared.best_guess(options.hints)
+        settings = SamplerSettings(n=options.n, seed=options.seed, diversity=options.diversity)
         if options.temperature is not None:
             settings.temperature = options.temperature
-        with torch.inference_mode():
-            return sample(logits, marginals.centres, L_work, settings, best_guess=marginals.best_guess).ab
+        return prepared.sample(settings, options.hints).ab
 
     def colorize_file(self, path: Path, out_dir: Path, options: ColorizeOptions) -> ColorizeResult:
         t0 = time.perf_counter()
         image = load_image(path)
         t1 = time.perf_counter()
-        marginals = predict_marginals(self.model, image.L)
+        prepared = PreparedImage.predict(self.model, image.L)
         t2 = time.perf_counter()
-        abs_ = self.results_ab(marginals, image.L, options)
+        abs_ = self.results_ab(prepared, options)
         t3 = time.perf_counter()
         outputs = []
         for i in range(abs_.shape[0]):
-            rgb = compose_rgb(image.L, abs_[i])
+            rgb = prepared.compose(abs_[i])
             name = default_export_name(Path(path), i if options.n > 1 else None, options.fmt)
             outputs.append(
                 export_image(

@@ -34,12 +34,12 @@ from PIL import Image
 
 from . import levin
 from . import metrics as M
-from .bins import annealed_mean
 from .color import lab_to_rgb, rgb_to_lab
-from .hints import HintDocument, HintEngine, Stroke
+from .hints import HintDocument, Stroke
 from .models import MarginalModel
-from .pipeline import best_guess_ab, compose_rgb, predict_marginals
-from .sampler import SamplerSettings, independent_samples, l_at_working_res, sample
+from .pipeline import predict_marginals
+from .prepared import PreparedImage
+from .sampler import SamplerSettings, independent_samples
 
 IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp"}
 DEFAULT_HINTS = (0, 1, 2, 5, 10, 20, 50)
@@ -283,21 +283,21 @@ def evaluate_image(
 
     with torch.inference_mode():
         marg = timer.run("network", predict_marginals, model, L, cfg.size)
+        prepared = PreparedImage.from_marginals(marg, L)
         logits, centres = marg.logits, marg.centres
-        best_ab = best_guess_ab(marg, cfg.temperature)
-        single("best", timer.run("upsample", compose_rgb, L, best_ab))
+        best_ab = prepared.best_guess(T=cfg.temperature)
+        single("best", timer.run("upsample", prepared.compose, best_ab))
 
         # N samples from the sampler vs. independent per-pixel draws; index 0 of both
         # sets is the best guess, as in the app's grid.
-        L_work = l_at_working_res(L, marg.shape).to(logits.device)
         settings = SamplerSettings(n=cfg.n, seed=seed)
-        ss = timer.run("sampler", sample, logits, centres, L_work, settings, best_guess=marg.best_guess)
-        r.update(_set_metrics("sampler", [compose_rgb(L, a) for a in ss.ab], gt, labels))
+        ss = timer.run("sampler", prepared.sample, settings)
+        r.update(_set_metrics("sampler", [prepared.compose(a) for a in ss.ab], gt, labels))
         ind = timer.run(
             "independent", independent_samples, logits, centres, cfg.n - 1, settings.temperature, seed
         )
         ind = torch.cat([best_ab.to(ind), ind])
-        r.update(_set_metrics("independent", [compose_rgb(L, a) for a in ind], gt, labels))
+        r.update(_set_metrics("independent", [prepared.compose(a) for a in ind], gt, labels))
         # The same before the edge-aware upsampling (which smooths per-pixel noise):
         # regions of the GT ab area-averaged to the working resolution.
         gt_ab_work = F.interpolate(torch.from_numpy(gt_ab)[None], size=marg.shape, mode="area")[0].numpy()
@@ -312,18 +312,13 @@ def evaluate_image(
             sim = simulate_hints(gt_lab, max(counts), cfg.patch, rng)
             for spread in cfg.hint_spreads:
                 strokes = hint_strokes(sim, cfg.hint_radius, spread)
-                engine = HintEngine(logits, centres, L_work, (W, H))  # caches masks: nested k reuse them
-                for k in counts:
+                for k in counts:  # the prepared image's hint engine caches masks: nested k reuse them
                     if k == 0:
                         hinted_ab = best_ab
                     else:
-                        hinted = timer.run("hints", engine.apply, HintDocument(strokes=strokes[:k]))
-                        hinted_ab = (
-                            marg.best_guess.ab(hinted, centres)
-                            if cfg.temperature is None
-                            else annealed_mean(hinted, centres, cfg.temperature)
-                        )
-                    r[f"hints/polychrome-s{spread:g}/{k}"] = M.psnr(compose_rgb(L, hinted_ab), gt)
+                        hinted = timer.run("hints", prepared.logits, HintDocument(strokes=strokes[:k]))
+                        hinted_ab = prepared.best_guess(T=cfg.temperature, logits=hinted)
+                    r[f"hints/polychrome-s{spread:g}/{k}"] = M.psnr(prepared.compose(hinted_ab), gt)
             for k in counts:
                 mask, hab = levin_hint_maps(sim[:k], (H, W))
                 if k == 0:

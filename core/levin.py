@@ -26,6 +26,8 @@ import torch.nn.functional as F
 from scipy import sparse
 from scipy.sparse.linalg import splu
 
+from .resize import resize_l
+
 _OFFSETS = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dy, dx) != (0, 0)]
 # Tiny diagonal shift: a region that no hint reaches (all weights into it underflow
 # to 0) would make the system singular; with it such a region stays gray.
@@ -154,7 +156,7 @@ def colorize(
         return solve(L, mask, hab)
     s = work_short_side / min(H, W)
     h, w = max(1, round(H * s)), max(1, round(W * s))
-    Lw = F.interpolate(torch.from_numpy(L)[None, None], size=(h, w), mode="bilinear", antialias=True)[0, 0]
+    Lw = resize_l(L, (h, w))[0, 0]
     ys, xs = np.nonzero(mask)
     wy = np.minimum((ys * h) // H, h - 1)
     wx = np.minimum((xs * w) // W, w - 1)

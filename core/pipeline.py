@@ -10,11 +10,11 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 import torch
-import torch.nn.functional as F
 
 from .bins import annealed_mean
 from .color import lab_to_rgb
 from .models.base import MarginalModel, Marginals
+from .resize import resize_l, short_side_size
 from .upsample import upsample_ab_bands
 
 
@@ -25,13 +25,7 @@ def network_input(L_full: np.ndarray, short_side: int) -> torch.Tensor:
     """
     if L_full.ndim != 2:
         raise ValueError(f"L must have shape (H, W), got {L_full.shape}")
-    t = torch.from_numpy(np.ascontiguousarray(L_full, dtype=np.float32))[None, None]
-    H, W = L_full.shape
-    s = min(1.0, short_side / min(H, W))
-    if s < 1.0:
-        size = (max(1, round(H * s)), max(1, round(W * s)))
-        t = F.interpolate(t, size=size, mode="bilinear", antialias=True, align_corners=False)
-    return t
+    return resize_l(L_full, short_side_size(L_full.shape, short_side))
 
 
 def predict_marginals(model: MarginalModel, L_full: np.ndarray, short_side: int | None = None) -> Marginals:

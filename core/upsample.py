@@ -23,6 +23,8 @@ import torch
 import torch.nn.functional as F
 from scipy.ndimage import uniform_filter
 
+from .resize import resize_l
+
 DEFAULT_RADIUS = 2  # box radius in low-res pixels: the window must span a blurred colour edge
 DEFAULT_EPS = 9.0  # regulariser in L*² units: luminance steps well below ~3 L* carry no colour edge
 BAND_PIXELS = 1 << 19  # full-res pixels per band: compose holds ~120 bytes of temporaries per pixel
@@ -55,10 +57,7 @@ def _bilinear_taps(n_out: int, n_in: int) -> tuple[np.ndarray, np.ndarray, np.nd
 
 def _downsample_guide(L_full: np.ndarray, h: int, w: int) -> np.ndarray:
     """Full-res L ``(H, W)`` -> ``(h, w)`` float64, antialiased as the network's own input was."""
-    t = torch.from_numpy(np.ascontiguousarray(L_full))[None, None]
-    with torch.inference_mode():
-        small = F.interpolate(t, size=(h, w), mode="bilinear", antialias=True, align_corners=False)
-    return small[0, 0].numpy().astype(np.float64)
+    return resize_l(L_full, (h, w))[0, 0].numpy().astype(np.float64)
 
 
 def _guided_coefficients(ab: np.ndarray, L_small: np.ndarray, radius: int, eps: float) -> np.ndarray:

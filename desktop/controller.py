@@ -227,7 +227,7 @@ class EditorController(QObject):
         if gen != self._image_gen:
             return
         self._model, self._model_key = out.model, out.model_key
-        self.state.set_marginals(out.marginals, out.engine, out.L_work)
+        self.state.set_prepared(out.prepared)
         self.state.set_timings(network_ms=out.ms, device=out.device, model=out.model_key[0])
         if self._pending_session is not None:
             self._apply_session_results(self._pending_session)
@@ -305,21 +305,17 @@ class EditorController(QObject):
     @Slot()
     def _launch_sampling(self) -> None:
         st = self.state
-        if st.marginals is None or st.hint_engine is None or st.display is None or st.L_work is None:
+        if st.prepared is None or st.display is None:
             return
         gen = self._sample_gen
         doc = st.hints.copy()
         if self._provisional is not None:
             doc.add(self._provisional)
-        engine, centres, L_work = st.hint_engine, st.marginals.centres, st.L_work
-        best_guess = st.marginals.best_guess
-        display, settings, selected = st.display, st.settings, st.selected
+        prepared, display, settings, selected = st.prepared, st.display, st.settings, st.selected
         locked, seeds = dict(st.locked), dict(st.locked_seeds)
         job = Job(
             gen,
-            lambda j: jobs.run_sampling(
-                j, engine, centres, L_work, display, doc, settings, locked, seeds, selected, best_guess
-            ),
+            lambda j: jobs.run_sampling(j, prepared, display, doc, settings, locked, seeds, selected),
             "sample",
         )
         job.signals.result.connect(self._on_sampled)
@@ -463,10 +459,6 @@ class EditorController(QObject):
         job.signals.result.connect(self._on_exported)
         job.signals.failed.connect(self._on_export_failed)
         self._export_runner.submit(job)
-
-    def cancel_export(self) -> None:
-        self._export_gen += 1
-        self._export_runner.cancel()
 
     @Slot(int, object)
     def _on_export_progress(self, gen: int, value: tuple[int, int]) -> None:

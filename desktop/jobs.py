@@ -18,12 +18,12 @@ import torch
 
 from polychrome.core.color import lab_to_rgb
 from polychrome.core.export import export_image, normalize_format
-from polychrome.core.hints import HintDocument, HintEngine
+from polychrome.core.hints import HintDocument
 from polychrome.core.imageio import LoadedImage, load_image
-from polychrome.core.models import MarginalModel, Marginals
-from polychrome.core.models.base import BestGuess
+from polychrome.core.models import MarginalModel
 from polychrome.core.pipeline import compose_rgb, network_input, predict_marginals
-from polychrome.core.sampler import SamplerSettings, l_at_working_res, sample
+from polychrome.core.prepared import PreparedImage
+from polychrome.core.sampler import SamplerSettings
 
 from .state import ImageDisplay, ResultItem
 
@@ -82,9 +82,7 @@ ModelLoader = Callable[[str, str], MarginalModel]
 class NetworkOutcome:
     model: MarginalModel
     model_key: tuple[str, str]
-    marginals: Marginals
-    engine: HintEngine
-    L_work: torch.Tensor
+    prepared: PreparedImage
     ms: float
     device: str
 
@@ -107,11 +105,8 @@ def run_network(
             torch.cuda.synchronize()
     ms = (time.perf_counter() - t0) * 1000
     job.check()
-    with torch.inference_mode():
-        L_work = l_at_working_res(L_full, marginals.shape).to(marginals.logits.device)
-        H, W = L_full.shape
-        engine = HintEngine(marginals.logits, marginals.centres, L_work, (W, H))
-    return NetworkOutcome(model, model_key, marginals, engine, L_work, ms, str(marginals.logits.device))
+    prepared = PreparedImage.from_marginals(marginals, L_full)
+    return NetworkOutcome(model, model_key, prepared, ms, str(marginals.logits.device))
 
 
 # -- sampling ----------------------------------------------------------------------------------
@@ -124,32 +119,30 @@ class SampleOutcome:
 
 def run_sampling(
     job: JobLike,
-    engine: HintEngine,
-    centres: torch.Tensor,
-    L_work: torch.Tensor,
+    prepared: PreparedImage,
     display: ImageDisplay,
     hints: HintDocument,
     settings: SamplerSettings,
     locked: dict[int, torch.Tensor],
     locked_seeds: dict[int, int],
     selected: int,
-    best_guess: BestGuess | None = None,
 ) -> SampleOutcome:
     """Hints -> re-weighted logits -> N samples -> thumbnails + the selected result's preview.
 
     Cancellable between stages, so a newer request never waits for a stale one to finish.
     """
     t0 = time.perf_counter()
-    device = L_work.device
+    logits = prepared.logits(hints)
+    job.check()
+    n = prepared.settings_for(settings, hints).n
+    samples = prepared.sample(
+        settings,
+        hints,  # a document's own saturation (e.g. from the CLI) is folded in
+        locked={i: ab for i, ab in locked.items() if i < n},
+        locked_seeds={i: s for i, s in locked_seeds.items() if i < n},
+        logits=logits,
+    )
     with torch.inference_mode():
-        logits = engine.apply(hints)
-        job.check()
-        settings = hints.sampler_settings(settings)  # a document's own saturation (e.g. from the CLI)
-        locked_dev = {i: ab.to(device) for i, ab in locked.items() if i < settings.n} or None
-        seeds = {i: s for i, s in locked_seeds.items() if i < settings.n}
-        samples = sample(
-            logits, centres, L_work, settings, locked=locked_dev, locked_seeds=seeds, best_guess=best_guess
-        )
         ab = samples.ab.detach().float().cpu()
     t1 = time.perf_counter()
     results = []

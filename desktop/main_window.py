@@ -38,7 +38,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from polychrome.core.hints import suggest_colors
 from polychrome.core.imageio import SUPPORTED_SUFFIXES
 from polychrome.core.models import DEFAULT_MODEL
 from polychrome.core.session import SESSION_SUFFIX
@@ -1037,16 +1036,11 @@ class MainWindow(QMainWindow):
             self._suggest_timer.start(SUGGEST_DELAY_MS)
 
     def _update_suggestions(self) -> None:
-        st = self.state
-        if self._cursor_xy is None or st.marginals is None or st.image is None:
+        prepared = self.state.prepared
+        if self._cursor_xy is None or prepared is None:
             return
-        x, y = self._cursor_xy
-        W, H = st.image.size
-        h, w = st.marginals.shape
-        L_value = float(st.image.L[min(H - 1, int(y)), min(W - 1, int(x))])
-        xw, yw = min(w - 1, int(x * w / W)), min(h - 1, int(y * h / H))
         try:
-            items = suggest_colors(st.marginals.logits, st.marginals.centres, L_value, xw, yw, 6)
+            items = prepared.suggestions(*self._cursor_xy, 6)
         except Exception as e:  # noqa: BLE001 - a palette failure must not disturb painting
             self.statusBar().showMessage(f"No colour suggestions here: {e}", 3000)
             return

@@ -22,11 +22,3 @@ def qimage_from_gray(gray: np.ndarray) -> QImage:
         raise ValueError(f"expected (H, W) uint8, got {a.shape}")
     h, w = a.shape
     return QImage(a.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
-
-
-def rgb_from_qimage(img: QImage) -> np.ndarray:
-    """QImage (any format) -> (H, W, 3) uint8 copy."""
-    img = img.convertToFormat(QImage.Format.Format_RGB888)
-    h, w, bpl = img.height(), img.width(), img.bytesPerLine()
-    buf = np.frombuffer(img.constBits(), dtype=np.uint8, count=h * bpl).reshape(h, bpl)
-    return buf[:, : 3 * w].reshape(h, w, 3).copy()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPoint, QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QColor, QIcon, QImage, QPainter, QPalette, QPixmap
+from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QListView,
@@ -251,6 +251,3 @@ class ResultsGrid(QListWidget):
         export.triggered.connect(lambda: self.export_requested.emit(i))
         menu.addActions([star, lock, export])
         menu.exec(self.viewport().mapToGlobal(pos))
-
-    def preview_image(self, i: int) -> QImage | None:
-        return qimage_from_rgb(self._previews[i]) if 0 <= i < len(self._previews) else None

@@ -8,7 +8,7 @@ Everything is testable with a bare QCoreApplication.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, Signal
 from polychrome.core.hints import HintDocument, Stroke
 from polychrome.core.imageio import LoadedImage
 from polychrome.core.models import Marginals
+from polychrome.core.prepared import PreparedImage
 from polychrome.core.sampler import SamplerSettings
 
 
@@ -54,7 +55,6 @@ class Timings:
     compose_ms: float = 0.0
     device: str = ""
     model: str = ""
-    extra: dict[str, float] = field(default_factory=dict)
 
 
 def default_sampler_settings(n: int = 8) -> SamplerSettings:
@@ -79,8 +79,7 @@ class EditorState(QObject):
         self.image: LoadedImage | None = None
         self.display: ImageDisplay | None = None
         self.marginals: Marginals | None = None
-        self.hint_engine: Any = None  # core.hints.HintEngine for the current marginals
-        self.L_work: torch.Tensor | None = None  # (1, 1, h, w) L at working resolution
+        self.prepared: PreparedImage | None = None  # marginals, L at working res, hint engine
         self.hints = HintDocument()
         self.settings = default_sampler_settings()
         self.results: list[ResultItem] = []
@@ -97,18 +96,12 @@ class EditorState(QObject):
     def has_image(self) -> bool:
         return self.image is not None
 
-    @property
-    def image_size(self) -> tuple[int, int] | None:
-        """(W, H) of the photo at full resolution."""
-        return tuple(self.image.size) if self.image is not None else None
-
     def set_image(self, image: LoadedImage | None, display: ImageDisplay | None) -> None:
         """A new photo: everything derived from the previous one is dropped."""
         self.image = image
         self.display = display
         self.marginals = None
-        self.hint_engine = None
-        self.L_work = None
+        self.prepared = None
         self.hints = HintDocument()
         self.results = []
         self.locked = {}
@@ -122,10 +115,10 @@ class EditorState(QObject):
         self.flags_changed.emit()
         self._set_dirty(False)
 
-    def set_marginals(self, marginals: Marginals | None, engine: Any, L_work: torch.Tensor | None) -> None:
-        self.marginals = marginals
-        self.hint_engine = engine
-        self.L_work = L_work
+    def set_prepared(self, prepared: PreparedImage | None) -> None:
+        """The network's outcome for the open photo (None: not colourised)."""
+        self.prepared = prepared
+        self.marginals = prepared.marginals if prepared is not None else None
         self.marginals_changed.emit()
 
     # -- results -------------------------------------------------------------------------------
@@ -179,9 +172,6 @@ class EditorState(QObject):
         self.settings_changed.emit()
 
     # -- lock / star ---------------------------------------------------------------------------
-    def is_locked(self, index: int) -> bool:
-        return index in self.locked
-
     def set_locked(self, index: int, locked: bool) -> None:
         item = self.result(index)
         if locked and item is not None:

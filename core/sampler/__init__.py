@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from ..bins import DEFAULT_T
 from ..models.base import BestGuess
+from ..resize import resize_l
 from .draw import (
     CONFIDENCE_RADIUS,
     MAX_BINS,
@@ -114,17 +114,9 @@ class SampleSet:
 
 
 def l_at_working_res(L_full: np.ndarray, size: tuple[int, int]) -> torch.Tensor:
-    """Full-res L* ``(H, W)`` -> ``(1, 1, h, w)`` float32 at ``size = (h, w)``, antialiased."""
-    L = np.asarray(L_full)
-    if L.ndim != 2:
-        raise ValueError(f"L must have shape (H, W), got {L.shape}")
-    if len(size) != 2 or min(size) < 1:
-        raise ValueError(f"size must be (h, w) with positive entries, got {size}")
-    t = torch.from_numpy(np.ascontiguousarray(L, dtype=np.float32))[None, None]
-    if tuple(t.shape[-2:]) == tuple(size):
-        return t.clone()
-    # Antialiased bilinear approximates the area average the network's own input resize uses.
-    return F.interpolate(t, size=tuple(size), mode="bilinear", antialias=True, align_corners=False)
+    """Full-res L* ``(H, W)`` -> ``(1, 1, h, w)`` float32 at ``size = (h, w)``, antialiased
+    (:func:`polychrome.core.resize.resize_l`, as the network's own input resize)."""
+    return resize_l(L_full, size)
 
 
 def _check_inputs(logits: torch.Tensor, centres: torch.Tensor, L_work: torch.Tensor) -> None:

@@ -1,0 +1,152 @@
+"""One photo after its single network run: the object every caller of the pipeline uses.
+
+    file -> L (full res) -> marginals (network, once) -> PreparedImage
+        .logits(hints)   hint re-weighting at working resolution
+        .sample(...)     N diverse results (index 0: the best guess)
+        .best_guess(...) the single most likely colourisation
+        .compose(ab)     edge-aware upsampling under full-res L -> sRGB
+
+``colorize``, ``eval``, ``bench`` and the editor's jobs go through this object, so
+the wiring (L at working resolution, the hint engine with the full-resolution size,
+the global saturation folded into the sampler settings, the model's best-guess rule)
+is written once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import torch
+
+from .bins import annealed_mean
+from .hints import HintDocument, HintEngine, suggest_colors
+from .models.base import MarginalModel, Marginals
+from .pipeline import compose_rgb, predict_marginals
+from .sampler import SamplerSettings, SampleSet, l_at_working_res, sample
+
+
+@dataclass
+class PreparedImage:
+    """Marginals, L at working resolution and the hint engine of one photo.
+
+    ``L_full`` is the full-resolution L* ``(H, W)``; ``L_work`` ``(1, 1, h, w)`` lives on
+    the marginals' device; ``engine`` caches stroke masks across calls.
+    """
+
+    marginals: Marginals
+    L_full: np.ndarray
+    L_work: torch.Tensor
+    engine: HintEngine
+
+    @classmethod
+    def from_marginals(cls, marginals: Marginals, L_full: np.ndarray) -> PreparedImage:
+        L_full = np.asarray(L_full)
+        with torch.inference_mode():
+            L_work = l_at_working_res(L_full, marginals.shape).to(marginals.logits.device)
+            H, W = L_full.shape
+            engine = HintEngine(marginals.logits, marginals.centres, L_work, (W, H))
+        return cls(marginals, L_full, L_work, engine)
+
+    @classmethod
+    def predict(
+        cls, model: MarginalModel, L_full: np.ndarray, short_side: int | None = None
+    ) -> PreparedImage:
+        """Run the network once on ``L_full`` and prepare the cheap stages after it."""
+        return cls.from_marginals(predict_marginals(model, L_full, short_side), L_full)
+
+    # -- sizes ---------------------------------------------------------------------------------
+    @property
+    def size(self) -> tuple[int, int]:
+        """``(W, H)`` of the full-resolution photo (stroke coordinates refer to it)."""
+        H, W = self.L_full.shape
+        return W, H
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(h, w)`` of the working resolution (the marginals')."""
+        return self.marginals.shape
+
+    @property
+    def device(self) -> torch.device:
+        return self.marginals.logits.device
+
+    @property
+    def centres(self) -> torch.Tensor:
+        return self.marginals.centres
+
+    def to_working(self, x: float, y: float) -> tuple[int, int]:
+        """Full-resolution point -> the working-resolution pixel ``(xw, yw)`` it falls in."""
+        h, w = self.shape
+        W, H = self.size
+        return min(w - 1, max(0, int(x * w / W))), min(h - 1, max(0, int(y * h / H)))
+
+    # -- stages --------------------------------------------------------------------------------
+    def logits(self, hints: HintDocument | None = None) -> torch.Tensor:
+        """Logits ``(1, Q, h, w)`` re-weighted by ``hints`` (the network's own without)."""
+        if hints is None:
+            return self.marginals.logits
+        with torch.inference_mode():
+            return self.engine.apply(hints)
+
+    @staticmethod
+    def settings_for(settings: SamplerSettings, hints: HintDocument | None) -> SamplerSettings:
+        """``settings`` with the document's global saturation folded in (multiplied)."""
+        return settings if hints is None else hints.sampler_settings(settings)
+
+    def sample(
+        self,
+        settings: SamplerSettings,
+        hints: HintDocument | None = None,
+        locked: dict[int, torch.Tensor] | None = None,
+        locked_seeds: dict[int, int] | None = None,
+        logits: torch.Tensor | None = None,
+    ) -> SampleSet:
+        """``settings.n`` results under ``hints`` (``logits``: already re-weighted ones, to reuse)."""
+        settings = self.settings_for(settings, hints)
+        if logits is None:
+            logits = self.logits(hints)
+        locked_dev = {i: ab.to(self.device) for i, ab in (locked or {}).items()} or None
+        with torch.inference_mode():
+            return sample(
+                logits,
+                self.centres,
+                self.L_work,
+                settings,
+                locked=locked_dev,
+                locked_seeds=locked_seeds,
+                best_guess=self.marginals.best_guess,
+            )
+
+    def best_guess(
+        self, hints: HintDocument | None = None, T: float | None = None, logits: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Best-guess ab ``(1, 2, h, w)`` under ``hints``, saturation included: the model's own
+        rule, or the plain annealed mean at ``T``."""
+        if logits is None:
+            logits = self.logits(hints)
+        with torch.inference_mode():
+            if T is None:
+                ab = self.marginals.best_guess.ab(logits, self.centres)
+            else:
+                ab = annealed_mean(logits, self.centres, T)
+        saturation = 1.0 if hints is None else float(hints.saturation)
+        return ab if saturation == 1.0 else ab * saturation
+
+    def compose(
+        self,
+        ab: torch.Tensor | np.ndarray,
+        out_dtype: npt.DTypeLike = np.float32,
+        L: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """ab at working resolution -> sRGB ``(H, W, 3)`` under full-res L (or under ``L``, e.g. a
+        downscaled copy for a preview)."""
+        return compose_rgb(self.L_full if L is None else L, ab, out_dtype)
+
+    def suggestions(self, x: float, y: float, k: int = 6) -> list:
+        """The ``k`` most likely colours at full-resolution point ``(x, y)``: ``[(rgb, p), ...]``."""
+        H, W = self.L_full.shape
+        L_value = float(self.L_full[min(H - 1, max(0, int(y))), min(W - 1, max(0, int(x)))])
+        xw, yw = self.to_working(x, y)
+        return suggest_colors(self.marginals.logits, self.centres, L_value, xw, yw, k)

@@ -1,0 +1,102 @@
+"""PreparedImage: the one pipeline object (marginals, L at working resolution, hint engine)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from polychrome.core.hints import HintDocument, Stroke, apply_hints
+from polychrome.core.models.registry import build_model
+from polychrome.core.pipeline import compose_rgb, predict_marginals
+from polychrome.core.prepared import PreparedImage
+from polychrome.core.resize import resize_l, short_side_size
+from polychrome.core.sampler import SamplerSettings, l_at_working_res, sample
+
+H, W = 48, 72
+
+
+@pytest.fixture(scope="module")
+def photo_L() -> np.ndarray:
+    L = np.full((H, W), 70.0, np.float32)
+    L[:, : W // 2] = 30.0
+    L[H // 3 :, W // 4 : W // 2] = 55.0
+    return L
+
+
+@pytest.fixture(scope="module")
+def prepared(photo_L) -> PreparedImage:
+    torch.manual_seed(0)
+    return PreparedImage.predict(build_model("polychrome-small").eval(), photo_L)
+
+
+def hints() -> HintDocument:
+    stroke = Stroke(points=[(10.0, 10.0), (20.0, 14.0)], radius=4.0, color=(0.8, 0.2, 0.1))
+    return HintDocument(strokes=[stroke], saturation=1.5)
+
+
+def test_resize_l_is_the_antialiased_resize_and_copies_at_the_same_size(photo_L):
+    small = resize_l(photo_L, (12, 18))
+    t = torch.from_numpy(photo_L)[None, None]
+    ref = F.interpolate(t, size=(12, 18), mode="bilinear", antialias=True, align_corners=False)
+    assert small.shape == (1, 1, 12, 18) and torch.equal(small, ref)
+    same = resize_l(photo_L, (H, W))
+    same[0, 0, 0, 0] = -1.0
+    assert photo_L[0, 0] == 30.0  # a copy, never a view of the caller's array
+    assert short_side_size((H, W), 24) == (24, 36) and short_side_size((H, W), 480) == (H, W)
+    with pytest.raises(ValueError):
+        resize_l(photo_L[None], (4, 4))
+
+
+def test_the_prepared_image_wires_the_stages_as_the_callers_did(prepared, photo_L):
+    m = prepared.marginals
+    assert prepared.size == (W, H) and prepared.shape == m.shape
+    L_work = l_at_working_res(photo_L, m.shape)
+    assert torch.equal(prepared.L_work.cpu(), L_work)
+    doc = hints()
+    old_logits = apply_hints(m.logits, m.centres, doc, L_work, (W, H))
+    assert torch.equal(prepared.logits(doc), old_logits)
+    assert torch.equal(prepared.logits(), m.logits)
+
+    settings = SamplerSettings(n=3, seed=5, iterations=10)
+    with torch.inference_mode():
+        old = sample(old_logits, m.centres, L_work, doc.sampler_settings(settings), best_guess=m.best_guess)
+    new = prepared.sample(settings, doc)
+    assert torch.equal(new.ab, old.ab) and new.seeds == old.seeds
+    assert new.settings.saturation == 1.5  # the document's saturation is folded in once
+
+    locked = {1: old.ab[1].clone()}
+    again = prepared.sample(dataclasses.replace(settings, seed=6), doc, locked=locked, locked_seeds={1: 77})
+    assert torch.equal(again.ab[1], locked[1]) and again.seeds[1] == 77
+
+
+def test_best_guess_takes_the_models_rule_hints_and_saturation(prepared):
+    m, doc = prepared.marginals, hints()
+    plain = m.best_guess.ab(m.logits, m.centres)
+    assert torch.equal(prepared.best_guess(), plain)
+    hinted = prepared.logits(doc)
+    assert torch.equal(prepared.best_guess(doc), m.best_guess.ab(hinted, m.centres) * 1.5)
+    assert not torch.equal(prepared.best_guess(T=1.0), plain)
+
+
+def test_compose_points_and_suggestions_refer_to_full_resolution(prepared, photo_L):
+    ab = prepared.best_guess()
+    rgb = prepared.compose(ab, np.uint8)
+    assert rgb.shape == (H, W, 3) and np.array_equal(rgb, compose_rgb(photo_L, ab, np.uint8))
+    h, w = prepared.shape
+    assert prepared.to_working(0, 0) == (0, 0)
+    assert prepared.to_working(W - 0.5, H - 0.5) == (w - 1, h - 1)
+    assert prepared.to_working(W * 10, -3) == (w - 1, 0)  # clamped to the image
+    items = prepared.suggestions(5.0, 5.0, 4)
+    assert len(items) == 4 and all(0 <= p <= 1 for _, p in items)
+
+
+def test_predict_is_predict_marginals_then_prepare(photo_L):
+    torch.manual_seed(0)
+    model = build_model("polychrome-small").eval()
+    a = PreparedImage.predict(model, photo_L)
+    b = predict_marginals(model, photo_L)
+    assert torch.equal(a.marginals.logits, b.logits)
