@@ -344,7 +344,9 @@ def test_cancel_mid_run_then_run_again(qtbot, make_window, photo, model):
     w.act_cancel.trigger()
     gate.set()
     w.controller.wait_idle(WAIT_MS)
-    qtbot.wait(50)
+    # Until the cancelled job's outcome has come back (and been dropped), not a fixed 50 ms:
+    # on a slow machine that could end before it arrived and check nothing.
+    qtbot.waitUntil(lambda: not w.controller._image_runner.busy, timeout=WAIT_MS)
     assert w.state.marginals is None and not w.state.results
     assert not w.cancel_button.isVisible()
     w.act_rerun.trigger()
