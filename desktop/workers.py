@@ -7,10 +7,12 @@ can never overwrite newer state. Jobs also check a cancel flag between stages
 so stale work stops early instead of burning the CPU.
 
 A job's outcome reaches the GUI thread as one queued event, in which the runner
-first lets go of the job, then ``result`` or ``failed`` and ``finished`` are
-emitted, and last the runner reports ``busy_changed(False)`` if nothing else is
-waiting. So whoever receives a result already sees the runner as idle: there is
-no moment in which the result is known but the job still counts as running.
+first lets go of the job, then ``result`` and ``finished`` are emitted, and last
+the runner reports ``busy_changed(False)`` if nothing else is waiting. So whoever
+receives a result already sees the runner as idle: there is no moment in which the
+result is known but the job still counts as running. A failure is reported after
+``finished`` (and the runner's "not busy"), because its handlers open dialogs,
+whose nested event loops would otherwise hold the busy display up behind them.
 """
 
 from __future__ import annotations
@@ -32,17 +34,18 @@ class JobSignals(QObject):
 
     ``progress`` is queued from the worker thread as it comes. The end of a job is
     queued as one event (``_outcome``) and taken apart here: ``released``, then
-    ``result`` or ``failed``, then ``finished``, all in that one event. Two separately
-    queued signals (the result, then "finished") would leave a gap in which an event
-    loop that waited for the result could return while the job still counted as
-    running (an export reported done while ``is_busy("export")`` was still true).
+    ``result``, then ``finished`` (then ``failed``, for a failure), all in that one
+    event. Two separately queued signals (the result, then "finished") would leave a
+    gap in which an event loop that waited for the result could return while the job
+    still counted as running (an export reported done while ``is_busy("export")`` was
+    still true).
     """
 
     released = Signal(int)  # generation; first: the job no longer runs (its runner lets go)
     result = Signal(int, object)  # generation, value
-    failed = Signal(int, object, str)  # generation, exception, formatted traceback
+    failed = Signal(int, object, str)  # generation, exception, formatted traceback; after finished
     progress = Signal(int, object)  # generation, anything the job reports (e.g. (done, total))
-    finished = Signal(int)  # always, after result/failed/cancel
+    finished = Signal(int)  # always: after result, on cancel, and before failed
     _outcome = Signal(int, str, object, str)  # from the pool thread: generation, kind, value, traceback
 
     def __init__(self) -> None:
@@ -55,9 +58,11 @@ class JobSignals(QObject):
         self.released.emit(gen)
         if kind == "result":
             self.result.emit(gen, value)
-        elif kind == "failed":
-            self.failed.emit(gen, value, tb)
         self.finished.emit(gen)
+        if kind == "failed":
+            # Last: the editor answers a failure with a modal dialog (a nested event loop),
+            # and the runner has said "not busy" by now, so the busy display is not held up.
+            self.failed.emit(gen, value, tb)
 
 
 class Job(QRunnable):

@@ -116,16 +116,21 @@ def test_whoever_gets_a_result_sees_the_runner_idle(qtbot, pool):
 
 def test_failure_and_cancellation_also_leave_the_runner_idle(qtbot, pool):
     runner = LatestOnlyRunner(pool)
-    seen: list[bool] = []
+    seen: list[object] = []
+    busy: list[bool] = []
+    runner.busy_changed.connect(busy.append)
 
     def boom(job: Job) -> None:
         raise OSError("disk full")
 
     job = Job(1, boom)
-    job.signals.failed.connect(lambda g, e, tb: seen.append(runner.busy))
+    # A failure is answered with a modal dialog: by then the runner is idle and has said so,
+    # so the busy display does not wait for the dialog to close.
+    job.signals.failed.connect(lambda g, e, tb: seen.append((runner.busy, list(busy))))
     with qtbot.waitSignal(job.signals.failed, timeout=WAIT_MS):
         runner.submit(job)
-    assert seen == [False]
+    assert seen == [(False, [True, False])]
+    seen.clear()
 
     release = threading.Event()
     job = Job(2, lambda j: release.wait(WAIT_S))
@@ -135,4 +140,5 @@ def test_failure_and_cancellation_also_leave_the_runner_idle(qtbot, pool):
     release.set()
     with qtbot.waitSignal(job.signals.finished, timeout=WAIT_MS):
         pass
-    assert seen == [False] and not runner.busy  # a cancelled job reports no result
+    assert seen == [] and not runner.busy  # a cancelled job reports no result
+    assert busy == [True, False] * 2
