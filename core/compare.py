@@ -182,7 +182,14 @@ def compare(
                     e.add("best_of_n", M.best_of_n_psnr(preds, gt))
     for name, (model, _card) in models.items():
         entries[name].add("network_ms", network_ms(model, 256))
-    return {"gray": gray, "gt": gt_ref, "entries": entries, "images": len(paths), "faces": faces_total}
+    return {
+        "gray": gray,
+        "gt": gt_ref,
+        "entries": entries,
+        "images": len(paths),
+        "faces": faces_total,
+        "models": list(models),
+    }
 
 
 def chosen_temperature(e: Entry, gt_colourfulness: float, cfg: CompareConfig) -> float:
@@ -193,6 +200,26 @@ def chosen_temperature(e: Entry, gt_colourfulness: float, cfg: CompareConfig) ->
     if ok:
         return max(ok, key=lambda t: e.mean("psnr", t))
     return max(cfg.temperatures, key=lambda t: ratio[t])
+
+
+def chosen_rule(res: dict, model: str, cfg: CompareConfig) -> tuple[str, float | None, float]:
+    """The best-guess rule for ``model`` chosen on this folder: (entry label, λ or None, T).
+
+    Among the model's own marginals and its rebalancing corrections, at every swept
+    temperature: the highest PSNR whose colourfulness ratio is >= ``min_colourfulness``;
+    if none reaches it, the most colourful one.
+    """
+    gcol = res["gt"].mean("colourfulness")
+    cands = []
+    for label, e in res["entries"].items():
+        if label != model and not label.startswith(f"{model} + rebalancing λ="):
+            continue
+        lam = None if label == model else float(label.rsplit("=", 1)[1])
+        for t in cfg.temperatures:
+            cands.append((label, lam, t, e.mean("psnr", t), e.mean("colourfulness", t) / gcol))
+    ok = [c for c in cands if c[4] >= cfg.min_colourfulness]
+    best = max(ok, key=lambda c: c[3]) if ok else max(cands, key=lambda c: c[4])
+    return best[0], best[1], best[2]
 
 
 def _f(x: float, d: int = 2) -> str:
@@ -240,4 +267,22 @@ def format_markdown(res: dict, cfg: CompareConfig, command: str = "") -> str:
             f"{_f(e.mean('psnr', t))} / {_f(e.mean('colourfulness', t) / gcol)}" for t in cfg.temperatures
         ]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "**Best-guess rule chosen on this folder** (highest PSNR with colourfulness ≥ "
+        f"{cfg.min_colourfulness:g}× GT over the corrections and temperatures above; "
+        "`polychrome weights pack --temperature T --rebalance-lambda λ` keeps it in the card)",
+        "",
+    ]
+    for model in res.get("models", []):
+        label, lam, t = chosen_rule(res, model, cfg)
+        e = entries[label]
+        lines.append(
+            f"- `{model}`: "
+            + ("no correction" if lam is None else f"rebalancing λ = {lam:g}")
+            + f", T = {t:g}: PSNR {_f(e.mean('psnr', t))} dB (gray {_f(gray.mean('psnr'))}), "
+            f"colourfulness {_f(e.mean('colourfulness', t) / gcol, 3)}× GT, skin on faces "
+            f"{_f(e.mean('skin', t))} (GT {_f(gt.mean('skin'))}), face − surround warmth "
+            f"{_f(e.mean('warmth', t), 1)} (GT {_f(gt.mean('warmth'), 1)})"
+        )
     return "\n".join(lines) + "\n"

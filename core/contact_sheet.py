@@ -74,11 +74,16 @@ def load_rows(specs: Sequence[str], short_side: int = 256) -> list[SheetRow]:
 
 def render(
     rows: Sequence[SheetRow],
-    models: dict[str, tuple[MarginalModel, float]],
+    models: dict[str, MarginalModel],
     cell: int = 200,
 ) -> Image.Image:
-    """Grid image: columns ground truth, input (gray), then each model's annealed mean at its T."""
-    cols = ["ground truth", "input"] + [f"{n} (T {t:g})" for n, (_, t) in models.items()]
+    """Grid image: columns ground truth, input, then each model's best guess (its card's rule)."""
+
+    def rule(m: MarginalModel) -> str:
+        r = m.best_guess
+        return f"T {r.temperature:g}" + ("" if r.rebalance_lambda is None else f", λ {r.rebalance_lambda:g}")
+
+    cols = ["ground truth", "input"] + [f"{n} ({rule(m)})" for n, m in models.items()]
     head = 18
     sheet = Image.new("RGB", (cell * len(cols), head + len(rows) * (cell + head)), "white")
     draw = ImageDraw.Draw(sheet)
@@ -89,8 +94,8 @@ def render(
         draw.text((4, y + 2), row.label, fill="black")
         gray = np.clip(lab_to_rgb(np.dstack([row.L, np.zeros_like(row.L), np.zeros_like(row.L)])), 0, 1)
         tiles = [row.truth, row.shown if row.shown is not None else (gray * 255 + 0.5).astype(np.uint8)]
-        for model, T in models.values():
-            ab = best_guess_ab(predict_marginals(model, row.L), T)
+        for model in models.values():
+            ab = best_guess_ab(predict_marginals(model, row.L))
             tiles.append((np.clip(compose_rgb(row.L, ab), 0, 1) * 255 + 0.5).astype(np.uint8))
         for j, t in enumerate(tiles):
             if t is None:

@@ -33,7 +33,7 @@ def test_sheet_has_a_row_per_photo_and_a_column_per_model() -> None:
     assert rows[0].truth is None and rows[1].truth is not None and rows[1].shown is not None
     assert "aged" in rows[1].label
     model = build_model("polychrome-small").eval()
-    sheet = render(rows, {"a": (model, 0.38), "b": (model, 1.0)}, cell=80)
+    sheet = render(rows, {"a": model, "b": model}, cell=80)
     assert sheet.size == (4 * 80, 18 + 2 * (80 + 18))
 
 

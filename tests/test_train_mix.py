@@ -111,7 +111,7 @@ def test_one_training_run_of_the_semantic_model(tmp_path: Path) -> None:
     assert main(["weights", "pack", str(weights), "--dest", str(dest), "--name", "mine", "--fp16",
                  "--temperature", "0.5"]) == 0
     packed = json.loads((dest / "mine.json").read_text())
-    assert packed["best_guess_temperature"] == 0.5 and packed["storage"] == "float16"
+    assert packed["best_guess"] == {"temperature": 0.5} and packed["storage"] == "float16"
     assert (dest / "mine.safetensors").stat().st_size < 0.6 * weights.stat().st_size
     a = load_weights_file(weights, "polychrome-lite0", card)
     b = load_weights_file(dest / "mine.safetensors", "polychrome-lite0", packed)

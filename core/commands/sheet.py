@@ -27,18 +27,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..bins import DEFAULT_T
     from ..contact_sheet import load_rows, render
-    from ..models import DEFAULT_MODEL, ModelNotFoundError, available_models, load_model
+    from ..models import DEFAULT_MODEL, ModelNotFoundError, load_model
 
     apply_threads(args)
     names = [n.strip() for n in (args.models or DEFAULT_MODEL).split(",") if n.strip()]
-    infos = available_models()
     try:
-        models = {
-            n: (load_model(n, args.device), float(infos[n].card.get("best_guess_temperature", DEFAULT_T)))
-            for n in names
-        }
+        models = {n: load_model(n, args.device) for n in names}
         rows = load_rows(args.photos, args.size)
     except (ModelNotFoundError, RuntimeError, OSError, AttributeError) as e:
         print(f"polychrome sheet: {e}", file=sys.stderr)

@@ -57,6 +57,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="best-guess (annealed-mean) temperature chosen on dev, kept in the card",
     )
+    pk.add_argument(
+        "--rebalance-lambda",
+        type=float,
+        default=None,
+        help="best guess from the marginals corrected by class rebalancing with this lambda (needs --prior)",
+    )
     pk.set_defaults(func=run_pack)
 
 
@@ -144,10 +150,19 @@ def run_pack(args: argparse.Namespace) -> int:
     try:
         if args.prior is not None:
             updates["bin_prior"] = np.round(np.load(args.prior, allow_pickle=False), 8).tolist()
+        rule: dict = {}
         if args.temperature is not None:
             if not args.temperature > 0:
                 return _fail("--temperature must be positive")
-            updates["best_guess_temperature"] = args.temperature
+            rule["temperature"] = args.temperature
+        if args.rebalance_lambda is not None:
+            if not 0 <= args.rebalance_lambda <= 1:
+                return _fail("--rebalance-lambda must be in [0, 1]")
+            if "bin_prior" not in updates:
+                return _fail("--rebalance-lambda needs the training prior: pass --prior RUN/prior.npy")
+            rule["rebalance_lambda"] = args.rebalance_lambda
+        if rule:
+            updates["best_guess"] = rule
         dest = pack_model(args.weights, args.dest, args.name, args.fp16, updates)
     except (OSError, ValueError, RuntimeError) as e:
         return _fail(_message(e))
