@@ -26,6 +26,12 @@ def _folder(root: Path, colour: tuple[int, int, int], n: int) -> Path:
     return root
 
 
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # load_folder caches decoded images in the user cache: keep the tests' out of the real one.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
 def test_mix_gives_each_folder_its_share(tmp_path: Path) -> None:
     a = _folder(tmp_path / "a", (200, 40, 40), 6)
     b = _folder(tmp_path / "b", (40, 40, 200), 2)
