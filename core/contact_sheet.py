@@ -81,7 +81,9 @@ def render(
 
     def rule(m: MarginalModel) -> str:
         r = m.best_guess
-        return f"T {r.temperature:g}" + ("" if r.rebalance_lambda is None else f", λ {r.rebalance_lambda:g}")
+        return f"T {r.temperature:g}" + (
+            "" if r.rebalance_lambda is None else f", lambda {r.rebalance_lambda:g}"
+        )
 
     cols = ["ground truth", "input"] + [f"{n} ({rule(m)})" for n, m in models.items()]
     head = 18

@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     add_threads_option(p)
-    p.add_argument("--model", default=None, help="model name (default: the shipped polychrome-small)")
+    p.add_argument("--model", default=None, help="model name (default: the shipped polychrome-lite0)")
     p.add_argument(
         "--repeats", type=int, default=5, help="timed calls per stage, after one warm-up (default 5)"
     )

@@ -18,7 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("inputs", nargs="+", type=Path, help="image files")
     p.add_argument("-o", "--output", type=Path, required=True, help="output folder (created if missing)")
-    p.add_argument("--model", default=None, help="model name (default: the shipped polychrome-small)")
+    p.add_argument("--model", default=None, help="model name (default: the shipped polychrome-lite0)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     p.add_argument("--format", dest="fmt", default="png", choices=["png", "jpg", "tif"])
     p.add_argument("--quality", type=int, default=92, help="JPEG quality (1-100)")

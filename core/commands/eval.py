@@ -39,7 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "time per stage. Prints a markdown table and writes it to --out.",
     )
     p.add_argument("dir", type=Path, help="folder of colour photographs (ground truth)")
-    p.add_argument("--model", default=None, help="model name (default: the shipped polychrome-small)")
+    p.add_argument("--model", default=None, help="model name (default: the shipped polychrome-lite0)")
     p.add_argument(
         "--limit", type=int, default=None, help="evaluate only the first K images (sorted by name)"
     )

@@ -21,7 +21,7 @@ from safetensors.torch import load_file, save_file
 from .base import BestGuess, MarginalModel
 from .polynet import PolyNet
 
-DEFAULT_MODEL = "polychrome-small"
+DEFAULT_MODEL = "polychrome-lite0"
 
 # name -> factory(centres or None) -> MarginalModel; other modules register theirs.
 ARCHITECTURES: dict[str, Callable[..., MarginalModel]] = {
