@@ -336,9 +336,18 @@ def train(cfg: TrainConfig, resume: bool = True) -> Path:
             log.info("step %d val_loss %.4f", step, entry["val_loss"])
         if entry or step % cfg.checkpoint_every == 0:
             history.append(
-                {"step": step, "train_loss": ema, "wall_s": round(time.time() - t_start, 1), **entry}
+                {
+                    "step": step,
+                    "train_loss": ema,
+                    "wall_s": round(wall_before + time.time() - t_start, 1),
+                    **entry,
+                }
             )
-        out_of_time = cfg.max_minutes is not None and (time.time() - t_start) > cfg.max_minutes * 60
+        # Total wall time over every resumed run, the clock the learning-rate schedule anneals by:
+        # resuming with a larger --max-minutes continues the same schedule (a warm restart).
+        out_of_time = (
+            cfg.max_minutes is not None and (wall_before + time.time() - t_start) > cfg.max_minutes * 60
+        )
         if world > 1 and cfg.max_minutes is not None:
             # Every rank must stop at the same step, or the others hang in the next all-reduce.
             flag = torch.tensor([float(out_of_time)], device=device)
