@@ -58,6 +58,16 @@ def cie_f(t: np.ndarray) -> np.ndarray:
     return np.where(t > CIE_EPS, np.cbrt(np.maximum(t, CIE_EPS)), CIE_KAPPA * t + 16.0 / 116.0)
 
 
+def luminance(lin: np.ndarray) -> np.ndarray:
+    """Linear sRGB ``(..., 3)`` -> relative luminance Y ``(...)`` (D65 white has Y = 1), float32."""
+    return np.asarray(lin, dtype=np.float32) @ XYZ_FROM_RGB[1].astype(np.float32)
+
+
+def lstar_from_luminance(y: np.ndarray) -> np.ndarray:
+    """Relative luminance Y (white = 1) -> CIE L* in [0, 100], the same formula as :func:`rgb_to_lab`."""
+    return (116.0 * cie_f(np.asarray(y, dtype=np.float32)) - 16.0).astype(np.float32)
+
+
 def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
     """sRGB ``(..., 3)`` in [0, 1] -> Lab ``(..., 3)``, float32."""
     rgb = np.asarray(rgb, dtype=np.float32)

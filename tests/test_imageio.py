@@ -191,7 +191,7 @@ def test_16bit_colour_png_without_imagecodecs_reads_8bit_with_notice(
     rgb = gradient_rgb16()
     path = tmp_path / "c16.png"
     path.write_bytes(codecs.png_encode(rgb))
-    monkeypatch.setattr(imageio, "imagecodecs", None)
+    monkeypatch.setattr(imageio.pillow, "imagecodecs", None)
     loaded = load_image(path)
     assert loaded.bit_depth == 16 and any("8-bit precision" in n for n in loaded.notices)
     np.testing.assert_allclose(loaded.L, sk_L(rgb / 65535.0), atol=0.5)
@@ -341,7 +341,7 @@ def test_orient_array_matches_pillow(orientation: int) -> None:
     exif[ExifTags.Base.Orientation] = orientation
     im.info["exif"] = exif.tobytes()
     expect = np.asarray(ImageOps.exif_transpose(im))
-    np.testing.assert_array_equal(imageio._orient_array(stored, orientation), expect)
+    np.testing.assert_array_equal(imageio.exif.orient_array(stored, orientation), expect)
 
 
 def test_16bit_tiff_orientation_tag(tmp_path: Path) -> None:
@@ -431,7 +431,7 @@ def test_icc_16bit_fallback_through_littlecms(tmp_path: Path, monkeypatch: pytes
     rgb16 = gradient_rgb16(20, 30)
     tifffile.imwrite(tmp_path / "c.tif", rgb16, photometric="rgb", iccprofile=linear_rgb_icc())
     exact = load_image(tmp_path / "c.tif").L
-    monkeypatch.setattr(imageio, "_parse_shaper_profile", lambda icc: None)  # as for a LUT-based profile
+    monkeypatch.setattr(imageio.icc, "float_transform", lambda icc, gray: None)  # as for a LUT-based profile
     loaded = load_image(tmp_path / "c.tif")
     assert any("8-bit precision" in n for n in loaded.notices)
     np.testing.assert_allclose(loaded.L, exact, atol=0.6)
@@ -553,7 +553,7 @@ def test_corrupt_png_crc(tmp_path: Path, rng: np.random.Generator) -> None:
 def test_decompression_bomb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "big.png"
     Image.fromarray(np.zeros((20, 30), np.uint8)).save(path)
-    monkeypatch.setattr(imageio, "MAX_PIXELS", 500)
+    monkeypatch.setattr(imageio.errors, "MAX_PIXELS", 500)
     err = _expect_error(path, "too large", "30 x 20")
     assert err.path == path
 
@@ -561,7 +561,7 @@ def test_decompression_bomb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 def test_decompression_bomb_16bit_tiff(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "big.tif"
     tifffile.imwrite(path, np.zeros((20, 30, 3), np.uint16), photometric="rgb")
-    monkeypatch.setattr(imageio, "MAX_PIXELS", 500)
+    monkeypatch.setattr(imageio.errors, "MAX_PIXELS", 500)
     _expect_error(path, "too large")
 
 
