@@ -78,8 +78,10 @@ def test_select_diverse_drops_unlikely_candidates_and_keeps_order_at_zero_divers
 
 
 def test_diverse_selection_is_farther_apart_than_first_draws():
+    # Per-pixel field draws: a continuum of candidates, so picking far-apart ones must pay off
+    # (object draws have a handful of combinations here; tests/test_sampler_objects.py).
     logits, L = multimodal_scene()
-    base = SamplerSettings(n=6, correlation=8.0, seed=3, iterations=30)
+    base = SamplerSettings(n=6, correlation=8.0, seed=3, iterations=30, method="field")
     diverse = sample(logits, CENTRES, L, base)
     plain = sample(logits, CENTRES, L, SamplerSettings(**{**base.__dict__, "diversity": 0.0}))
     assert min_pairwise(diverse.ab) > min_pairwise(plain.ab)

@@ -40,12 +40,16 @@ from .draw import (
     neighbour_table,
     smooth_gumbel_noise,
 )
+from .modes import colour_maps, draw_objects, pull_toward
+from .objects import ObjectRegions, object_regions
 from .regions import luminance_regions
 from .regularise import DEFAULT_LAMBDA, DEFAULT_SIGMA_L, edge_weights, energy, regularise
 from .select import farthest_point, n_candidates, pairwise_ab_distance, select_diverse
 
 __all__ = [
     "MEAN_SEED",
+    "METHODS",
+    "ObjectRegions",
     "SampleSet",
     "SamplerSettings",
     "draw_bins",
@@ -54,6 +58,7 @@ __all__ = [
     "farthest_point",
     "independent_samples",
     "l_at_working_res",
+    "object_regions",
     "pairwise_ab_distance",
     "regularise",
     "sample",
@@ -62,6 +67,7 @@ __all__ = [
     "smooth_gumbel_noise",
 ]
 
+METHODS = ("objects", "field")
 MEAN_SEED = -1  # seed reported for the annealed mean (deterministic) and for locked results of unknown seed
 MEAN_SMOOTHNESS = 0.3  # the annealed mean is already smooth: regularise it with 0.3 lambda
 MIN_CONFIDENCE = 0.05  # floor of the data weight, so uncertain pixels still anchor to their draw a little
@@ -81,7 +87,11 @@ class SamplerSettings:
     iterations: int = 80  # primal-dual iterations
     # Share of the draw noise's variance that is one value per region of similar luminance
     # (0 = purely spatial noise): regions tend to take one colour, marginals stay exact.
+    # Used by the "field" method only.
     region_coherence: float = 0.7
+    # "objects": one colour mode per object from its pooled marginal (:mod:`.modes`);
+    # "field": per-pixel draws with smooth, region-shared noise (:mod:`.draw`).
+    method: str = "objects"
 
     def validate(self) -> None:
         """Raise ValueError on out-of-range settings."""
@@ -96,6 +106,8 @@ class SamplerSettings:
             raise ValueError("iterations must be >= 0")
         if not 0.0 <= self.region_coherence < 1.0:
             raise ValueError("region_coherence must be in [0, 1)")
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {', '.join(METHODS)}, got {self.method!r}")
 
 
 @dataclass
@@ -165,6 +177,16 @@ def _draw(logits: torch.Tensor, L_work: torch.Tensor, seeds: list[int], settings
     )
 
 
+def _object_results(
+    probs: torch.Tensor, centres: torch.Tensor, maps: torch.Tensor, h: int, w: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Drawn object colours ``(M, 2, h, w)`` -> per-pixel ab and confidence ``(M, 1, h, w)``."""
+    m = maps.shape[0]
+    ab = pull_toward(probs, centres, maps.reshape(m, 2, -1))  # (M, 2, hw)
+    conf = ab_confidence(probs, centres, ab, CONFIDENCE_RADIUS)
+    return ab.reshape(m, 2, h, w), conf.reshape(m, 1, h, w)
+
+
 def _finish(
     s: torch.Tensor, c: torch.Tensor, L_work: torch.Tensor, lam: torch.Tensor, settings: SamplerSettings
 ) -> torch.Tensor:
@@ -180,6 +202,7 @@ def sample(
     locked: dict[int, torch.Tensor] | None = None,
     locked_seeds: dict[int, int] | None = None,
     best_guess: BestGuess | None = None,
+    regions: ObjectRegions | None = None,
 ) -> SampleSet:
     """Draw ``settings.n`` diverse, coherent colourisations.
 
@@ -193,6 +216,9 @@ def sample(
         locked_seeds: optional result index -> seed of a locked result, echoed in ``seeds``.
         best_guess: the model's rule for result 0 (the marginals' ``best_guess``); default:
             the plain annealed mean at T = 0.38.
+        regions: objects of the image for the "objects" method (:func:`object_regions`),
+            e.g. computed once from the network's own marginals so that hints do not move
+            them; default: computed from ``logits``.
     Returns:
         :class:`SampleSet` with ``ab (n, 2, h, w)`` on the logits' device. Same inputs and
         settings give identical tensors.
@@ -237,14 +263,22 @@ def sample(
         if draw_slots:
             k = len(draw_slots)
             seeds = candidate_seeds(settings.seed, n_candidates(k, settings.diversity))
-            draws = _draw(logits, L_work, seeds, settings)
-            bins = draws.bins.reshape(len(seeds), -1)
-            pick = select_diverse(
-                _to_ab(bins, centres, h, w), draws.loglik, torch.stack(fixed), k, settings.diversity
-            )
-            chosen = bins[pick]
-            batch_s.append(_to_ab(chosen, centres, h, w))
-            batch_c.append(_draw_confidence(probs, centres, chosen, h, w))
+            if settings.method == "objects":
+                objs = regions if regions is not None else object_regions(probs, L_work)
+                od = draw_objects(probs, centres, objs, seeds, settings.temperature)
+                maps = colour_maps(od, objs, h, w)
+                pick = select_diverse(maps, od.loglik, torch.stack(fixed), k, settings.diversity)
+                s_k, c_k = _object_results(probs, centres, maps[pick], h, w)
+            else:
+                draws = _draw(logits, L_work, seeds, settings)
+                bins = draws.bins.reshape(len(seeds), -1)
+                pick = select_diverse(
+                    _to_ab(bins, centres, h, w), draws.loglik, torch.stack(fixed), k, settings.diversity
+                )
+                chosen = bins[pick]
+                s_k, c_k = _to_ab(chosen, centres, h, w), _draw_confidence(probs, centres, chosen, h, w)
+            batch_s.append(s_k)
+            batch_c.append(c_k)
             batch_lam += [lam] * k
             chosen_seeds = [seeds[j] for j in pick]
 
@@ -265,7 +299,12 @@ def sample(
 
 
 def sample_from_seed(
-    logits: torch.Tensor, centres: torch.Tensor, L_work: torch.Tensor, settings: SamplerSettings, seed: int
+    logits: torch.Tensor,
+    centres: torch.Tensor,
+    L_work: torch.Tensor,
+    settings: SamplerSettings,
+    seed: int,
+    regions: ObjectRegions | None = None,
 ) -> torch.Tensor:
     """Reproduce one result from its seed (as reported in :attr:`SampleSet.seeds`) -> ab ``(2, h, w)``.
 
@@ -282,8 +321,14 @@ def sample_from_seed(
     with torch.no_grad():
         logits = logits.float()
         probs = torch.softmax(_pixels_major(logits), dim=1)
-        draws = _draw(logits, L_work, [int(seed)], settings)
-        bins = draws.bins.reshape(1, -1)
-        s, c = _to_ab(bins, centres, h, w), _draw_confidence(probs, centres, bins, h, w)
+        L_work = L_work.to(device=logits.device, dtype=torch.float32)
+        if settings.method == "objects":
+            objs = regions if regions is not None else object_regions(probs, L_work)
+            od = draw_objects(probs, centres, objs, [int(seed)], settings.temperature)
+            s, c = _object_results(probs, centres, colour_maps(od, objs, h, w), h, w)
+        else:
+            draws = _draw(logits, L_work, [int(seed)], settings)
+            bins = draws.bins.reshape(1, -1)
+            s, c = _to_ab(bins, centres, h, w), _draw_confidence(probs, centres, bins, h, w)
         lam_t = torch.tensor([DEFAULT_LAMBDA * settings.smoothness], device=logits.device)
-        return _finish(s, c, L_work.to(device=logits.device, dtype=torch.float32), lam_t, settings)[0]
+        return _finish(s, c, L_work, lam_t, settings)[0]

@@ -1,0 +1,221 @@
+"""Object-level draws: one colour mode per object, drawn from the object's pooled marginal.
+
+A colour must be likely for a region *as a whole*, not for one pixel of it, so draws
+are made on pooled distributions ``P_R = mean over pixels of p(k | x)``:
+
+- **modes**: the neutral bins form one mode; the chromatic bins are grouped by hue
+  sector, and neighbouring sectors merge into one hue mode up to a local maximum of
+  mass. A mode's mass is its summed probability, its colour the probability-weighted
+  mean of its bins (the chroma the marginals expect given that hue). Modes lighter than
+  :data:`MIN_MODE_MASS` are never drawn.
+- **draw**: a coarse region (a whole object) draws one mode with probability
+  ``mass^(1/T)`` (renormalised over the eligible modes), so ``T`` controls how
+  adventurous the draws are. Each fine region inside it (a part) takes that colour, in
+  its own shade, when its own pooled marginal gives it at least :data:`ACCEPT_RATIO` of
+  its favourite mode's mass; otherwise (a part the merge got wrong) it draws its own.
+- **pixels**: every pixel's marginal is re-weighted toward its region's drawn colour,
+  ``p'(k) ∝ p(k) (ε + exp(-|c_k - c|² / 2σ²))``, the same soft pull a hint applies,
+  and the pixel takes the mean of ``p'``: the region's colour with the pixel's own
+  shading of it, and the pixel's own marginal where it has nothing near the draw.
+
+Draws use a CPU ``torch.Generator`` per candidate seed, so a seed reproduces its
+result on any device.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from .objects import ObjectRegions
+
+MIN_MODE_MASS = 0.08  # pooled probability below which a mode is never drawn
+MODE_RADIUS = 20.0  # a part's mode this close (ab) to its object's drawn colour is "the same colour"
+ACCEPT_RATIO = 0.4  # a part follows its object's colour if it has this share of its top mode's mass
+NEUTRAL_CHROMA = 8.0  # bins closer than this to gray form the neutral mode
+HUE_SECTORS = 12  # hue sectors of 30 degrees, merged into hue modes
+PULL_SIGMA = 12.0  # ab width of the pull toward the drawn colour
+PULL_FLOOR = 1e-3  # keeps a pixel's own marginal where it has no mass near the draw
+
+
+@dataclass(frozen=True)
+class RegionModes:
+    """Modes of the pooled marginals of ``R`` regions (``M`` = most modes of any region).
+
+    colour: ``(R, M, 2)`` ab; mass: ``(R, M)`` pooled probability, 0 where a region has
+    fewer modes; pooled: ``(R, Q)`` the pooled distributions.
+    """
+
+    colour: torch.Tensor
+    mass: torch.Tensor
+    pooled: torch.Tensor
+
+
+def neighbour_matrix(centres: torch.Tensor, radius: float) -> torch.Tensor:
+    """``(Q, Q)`` bool: bins within ``radius`` of each other (self included)."""
+    c = centres.float()
+    return torch.cdist(c, c) <= radius
+
+
+def pooled_marginals(probs: torch.Tensor, labels: torch.Tensor, n: int) -> torch.Tensor:
+    """Mean distribution per region: probs ``(hw, Q)``, labels ``(hw,)`` in ``0..n-1`` -> ``(n, Q)``."""
+    out = torch.zeros(n, probs.shape[1], device=probs.device, dtype=probs.dtype)
+    out.index_add_(0, labels, probs)
+    count = torch.bincount(labels, minlength=n).clamp_min(1).to(probs)
+    return out / count[:, None]
+
+
+def bin_groups(centres: torch.Tensor) -> torch.Tensor:
+    """Group of every bin ``(Q,)``: 0 = neutral (chroma below :data:`NEUTRAL_CHROMA`),
+    ``1..HUE_SECTORS`` = hue sector of the chromatic bins."""
+    c = centres.float()
+    chroma = c.norm(dim=1)
+    hue = torch.atan2(c[:, 1], c[:, 0]) % (2 * math.pi)
+    sector = (hue / (2 * math.pi / HUE_SECTORS)).long().clamp_max(HUE_SECTORS - 1) + 1
+    return torch.where(chroma < NEUTRAL_CHROMA, torch.zeros_like(sector), sector)
+
+
+def region_modes(pooled: torch.Tensor, centres: torch.Tensor) -> RegionModes:
+    """Colour modes of each pooled distribution ``(R, Q)``.
+
+    The neutral bins are one mode; the chromatic bins are binned by hue sector and
+    every sector climbs to its heavier neighbouring sector (circularly, on lightly
+    smoothed masses) until a local maximum: sectors reaching the same maximum form
+    one hue mode. A mode's colour is the probability-weighted mean of its bins, so its
+    chroma is what the marginals expect *given* that hue (the mean of the whole
+    distribution mixes hues and is greyer than any of them).
+    """
+    r, q = pooled.shape
+    dev = pooled.device
+    groups = bin_groups(centres).to(dev)
+    g = HUE_SECTORS + 1
+    onehot = F.one_hot(groups, g).to(pooled)  # (Q, G)
+    gmass = pooled @ onehot  # (R, G)
+    hue = gmass[:, 1:]
+    # Light smoothing joins a hue split across two sectors; an empty sector between two
+    # hues stays a valley (0.25 * 2 peaks < 1 peak), so they stay two modes.
+    smooth = hue + 0.25 * (hue.roll(1, 1) + hue.roll(-1, 1))
+    idx = torch.arange(HUE_SECTORS, device=dev)
+    # Self first: argmax takes the first maximum, so a sector only climbs to a strictly heavier one.
+    cand = torch.stack([idx, idx.roll(1), idx.roll(-1)], 1)  # (S, 3): self, left, right
+    parent = cand[None].expand(r, -1, -1).gather(
+        2, smooth[:, cand].argmax(-1, keepdim=True)
+    ).squeeze(-1)  # (R, S)
+    for _ in range(HUE_SECTORS):
+        nxt = parent.gather(1, parent)
+        if torch.equal(nxt, parent):
+            break
+        parent = nxt
+    # Mode of every group: 0 for neutral, 1 + root sector for the hue sectors.
+    mode_of_group = torch.cat([torch.zeros(r, 1, dtype=torch.long, device=dev), parent + 1], 1)  # (R, G)
+    mode_of_bin = mode_of_group[:, groups]  # (R, Q)
+    mass = torch.zeros(r, g, device=dev, dtype=pooled.dtype).scatter_add_(1, mode_of_bin, pooled)
+    c = centres.float().to(dev)
+    num = torch.zeros(r, g, 2, device=dev).index_put_(
+        (torch.arange(r, device=dev)[:, None].expand(r, q), mode_of_bin),
+        pooled[..., None] * c[None],
+        accumulate=True,
+    )
+    col = num / mass.clamp_min(1e-12)[..., None]
+    most = int((mass > 0).sum(1).max())
+    order = torch.argsort(mass, dim=1, descending=True, stable=True)[:, :most]
+    return RegionModes(col.gather(1, order[..., None].expand(-1, -1, 2)), mass.gather(1, order), pooled)
+
+
+def _choose(mass: torch.Tensor, T: float, u: torch.Tensor) -> torch.Tensor:
+    """Mode index per row of ``mass (R, M)`` with probability ∝ mass^(1/T) over the eligible
+    modes (mass >= :data:`MIN_MODE_MASS`).
+
+    ``u`` ``(R,)`` uniform in [0, 1). Rows with no eligible mode take their heaviest mode.
+    """
+    ok = mass >= MIN_MODE_MASS
+    ok[:, 0] |= ~ok.any(1)
+    w = torch.where(ok, mass.clamp_min(1e-12) ** (1.0 / T), torch.zeros_like(mass))
+    cdf = w.cumsum(1)
+    k = torch.searchsorted(cdf, (u * cdf[:, -1]).unsqueeze(1).contiguous()).squeeze(1)
+    return k.clamp_max(mass.shape[1] - 1)
+
+
+@dataclass(frozen=True)
+class ObjectDraws:
+    """``D`` candidate draws: colour per fine region ``(D, F, 2)``, log-likelihood ``(D,)``."""
+
+    fine_colour: torch.Tensor
+    loglik: torch.Tensor
+
+
+def draw_objects(
+    probs: torch.Tensor,
+    centres: torch.Tensor,
+    regions: ObjectRegions,
+    seeds: list[int],
+    T: float,
+) -> ObjectDraws:
+    """One colour per object for every candidate seed.
+
+    Args:
+        probs: ``(hw, Q)`` marginals at T = 1 (already hint-reweighted).
+        centres: ``(Q, 2)`` ab bin centres.
+        regions: :func:`~.objects.object_regions` of the image.
+        seeds: one integer per candidate.
+        T: draw temperature.
+    Returns:
+        :class:`ObjectDraws`; the log-likelihood is the area-weighted mean log pooled mass
+        of the modes drawn for the fine regions.
+    """
+    if T <= 0:
+        raise ValueError("temperature must be positive")
+    dev = probs.device
+    fine = regions.fine.reshape(-1).to(dev)
+    c_of_f = regions.coarse_of_fine.to(dev)
+    nf, nc = regions.n_fine, regions.n_coarse
+    cm = region_modes(pooled_marginals(probs, c_of_f[fine], nc), centres)
+    fm = region_modes(pooled_marginals(probs, fine, nf), centres)
+    area_f = torch.bincount(fine, minlength=nf).to(probs) / fine.numel()
+    rows_c, rows_f = torch.arange(nc, device=dev), torch.arange(nf, device=dev)
+    colours, logliks = [], []
+    for seed in seeds:
+        gen = torch.Generator().manual_seed(int(seed))
+        u = torch.rand(nc + nf, generator=gen).to(dev)
+        col_c = cm.colour[rows_c, _choose(cm.mass, T, u[:nc])]  # (C, 2)
+        # A part takes its object's colour (in its own shade: its nearest mode) when its own
+        # pooled marginal finds that colour nearly as likely as its favourite; otherwise (fruit
+        # merged with the wall behind it) it draws from its own modes.
+        dist = (fm.colour - col_c[c_of_f][:, None, :]).norm(dim=-1)  # (F, M)
+        dist = torch.where(fm.mass >= MIN_MODE_MASS, dist, torch.full_like(dist, torch.inf))
+        dist[:, 0] = torch.where(torch.isinf(dist).all(1), 0.0, dist[:, 0])  # no eligible mode
+        match = dist.argmin(1)
+        accept = (dist[rows_f, match] <= MODE_RADIUS) & (
+            fm.mass[rows_f, match] >= ACCEPT_RATIO * fm.mass[:, 0]
+        )
+        kf = torch.where(accept, match, _choose(fm.mass, T, u[nc:]))
+        colours.append(fm.colour[rows_f, kf])
+        logliks.append((area_f * fm.mass[rows_f, kf].clamp_min(1e-12).log()).sum())
+    return ObjectDraws(torch.stack(colours), torch.stack(logliks))
+
+
+def colour_maps(draws: ObjectDraws, regions: ObjectRegions, h: int, w: int) -> torch.Tensor:
+    """Per-pixel drawn colour ``(D, 2, h, w)`` (flat within each fine region)."""
+    fine = regions.fine.reshape(-1).to(draws.fine_colour.device)
+    return draws.fine_colour[:, fine].permute(0, 2, 1).reshape(-1, 2, h, w)
+
+
+def pull_toward(probs: torch.Tensor, centres: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Pixel colours consistent with a target and with each pixel's own marginal.
+
+    Args:
+        probs: ``(hw, Q)`` marginals; centres ``(Q, 2)``; target ``(D, 2, hw)`` ab per pixel.
+    Returns:
+        ``(D, 2, hw)``: mean ab of ``p(k) (ε + exp(-|c_k - target|² / 2σ²))``.
+    """
+    c = centres.float().to(probs.device)
+    out = []
+    for t in target:
+        x = t.T  # (hw, 2)
+        d2 = torch.addmm(c.square().sum(1)[None], x, c.T, alpha=-2.0).add_(x.square().sum(1, keepdim=True))
+        wgt = probs * (torch.exp(d2.clamp_min_(0.0).mul_(-0.5 / PULL_SIGMA**2)).add_(PULL_FLOOR))
+        out.append(((wgt @ c) / wgt.sum(1, keepdim=True).clamp_min(1e-20)).T)
+    return torch.stack(out)
