@@ -2,6 +2,8 @@
 
 Ties the pipeline stages together for batch use:
 load -> L -> marginals (once) -> hints -> sampler -> upsample -> export.
+Every file written records its provenance (model, seed, number of hints) in
+EXIF and XMP; see :mod:`polychrome.core.provenance`.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from .hints import HintDocument
 from .imageio import load_image
 from .models import MarginalModel, load_model
 from .prepared import PreparedImage
-from .sampler import SamplerSettings
+from .provenance import Provenance
+from .sampler import MEAN_SEED, SamplerSettings
 
 
 @dataclass
@@ -58,14 +61,15 @@ class Colorizer:
             data = data["hints"]  # a .polychrome session file
         return HintDocument.from_dict(data)
 
-    def results_ab(self, prepared: PreparedImage, options: ColorizeOptions) -> torch.Tensor:
-        """ab ``(N, 2, h, w)`` at working resolution; index 0 is the best guess."""
+    def results(self, prepared: PreparedImage, options: ColorizeOptions) -> tuple[torch.Tensor, list[int]]:
+        """ab ``(N, 2, h, w)`` and each result's seed (:data:`MEAN_SEED` for the best guess)."""
         if options.n == 1:
-            return prepared.best_guess(options.hints)
+            return prepared.best_guess(options.hints), [MEAN_SEED]
         settings = SamplerSettings(n=options.n, seed=options.seed, diversity=options.diversity)
         if options.temperature is not None:
             settings.temperature = options.temperature
-        return prepared.sample(settings, options.hints).ab
+        samples = prepared.sample(settings, options.hints)
+        return samples.ab, [int(s) for s in samples.seeds]
 
     def colorize_file(self, path: Path, out_dir: Path, options: ColorizeOptions) -> ColorizeResult:
         t0 = time.perf_counter()
@@ -73,15 +77,23 @@ class Colorizer:
         t1 = time.perf_counter()
         prepared = PreparedImage.predict(self.model, image.L)
         t2 = time.perf_counter()
-        abs_ = self.results_ab(prepared, options)
+        abs_, seeds = self.results(prepared, options)
         t3 = time.perf_counter()
+        n_hints = len(options.hints.strokes) if options.hints is not None else 0
         outputs = []
         for i in range(abs_.shape[0]):
             rgb = prepared.compose(abs_[i])
             name = default_export_name(Path(path), i if options.n > 1 else None, options.fmt)
+            made = Provenance(model=self.model.name, seed=seeds[i], hints=n_hints, result=i)
             outputs.append(
                 export_image(
-                    rgb, out_dir / name, options.fmt, options.quality, image, overwrite=options.overwrite
+                    rgb,
+                    out_dir / name,
+                    options.fmt,
+                    options.quality,
+                    image,
+                    overwrite=options.overwrite,
+                    provenance=made,
                 )
             )
         t4 = time.perf_counter()

@@ -5,8 +5,11 @@ folder, flushed to disk, then renamed over the destination, so a crash, a full
 disk or a refused permission never leaves a half-written file nor damages a
 file that was already there. The source photograph is never overwritten.
 
-The source's EXIF travels along (orientation reset to 1, since the pixels are
-already upright) where Pillow can write it: PNG and JPEG. The pixels are sRGB.
+The source's EXIF travels along in every format (orientation reset to 1, since
+the pixels are already upright), and every file records its provenance
+(:mod:`polychrome.core.provenance`: colourised by Polychrome, model, seed,
+hints) in EXIF and XMP. The pixels are sRGB; files from a colour-managed source
+are tagged with an sRGB profile.
 """
 
 from __future__ import annotations
@@ -22,13 +25,22 @@ from typing import BinaryIO
 
 import numpy as np
 import tifffile
-from PIL import ExifTags, Image, ImageCms
+from PIL import ExifTags, Image, ImageCms, PngImagePlugin
 
+from .formats import EXPORT_FORMATS, EXPORT_KEYS, export_format
 from .imageio import LoadedImage
+from .imageio.exif import TIFF_DESCRIPTIVE_TAGS
+from .provenance import (
+    Provenance,
+    ascii_text,
+    embed_tiff_exif,
+    export_exif,
+    provenance_only,
+    tiff_pointer_tags,
+)
 
-FORMATS = ("png", "jpg", "tif")
-SUFFIXES = {"png": ".png", "jpg": ".jpg", "tif": ".tif"}
-_ALIASES = {"png": "png", "jpg": "jpg", "jpeg": "jpg", "tif": "tif", "tiff": "tif"}
+FORMATS = EXPORT_KEYS
+SUFFIXES = {f.key: f.suffix for f in EXPORT_FORMATS}
 _JPEG_MAX_EXIF = 65533  # one APP1 segment; Pillow refuses longer EXIF in a JPEG
 _BAND_PIXELS = 1 << 20  # pixels converted at a time, so a 24 MP float image needs no full-size temporaries
 
@@ -39,10 +51,7 @@ class ExportError(Exception):
 
 def normalize_format(fmt: str) -> str:
     """``'PNG'``, ``'jpeg'``, ``'tiff'``... -> one of :data:`FORMATS`; ValueError otherwise."""
-    key = str(fmt).lower().lstrip(".")
-    if key not in _ALIASES:
-        raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
-    return _ALIASES[key]
+    return export_format(fmt).key
 
 
 def default_export_name(source_path: Path | str, index: int | None, fmt: str) -> str:
@@ -72,12 +81,15 @@ def export_image(
     quality: int = 92,
     source: LoadedImage | None = None,
     overwrite: bool = False,
+    provenance: Provenance | None = None,
 ) -> Path:
     """Write sRGB ``(H, W, 3)`` to ``dest`` and return it.
 
     ``rgb`` is float in [0, 1] (clipped), uint8 or uint16. ``fmt`` is ``'png'``
     (8-bit), ``'jpg'`` (``quality`` 1..100) or ``'tif'`` (16-bit RGB). ``source``
     supplies EXIF and tells whether the original carried an ICC profile.
+    ``provenance`` (model, seed, hints) is recorded in EXIF and XMP; without it
+    the file still says it was colourised by Polychrome.
 
     Raises:
         ExportError: ``dest`` is the source photo, exists and ``overwrite`` is
@@ -97,37 +109,31 @@ def export_image(
     _check_destination(dest, source, overwrite)
 
     icc = _srgb_icc() if source is not None and source.icc_profile else None
-    exif = _export_exif(source.exif if source is not None else None)
+    provenance = provenance or Provenance()
+    exif = export_exif(source.exif if source is not None else None, provenance)
+    xmp = provenance.xmp(Path(source.path).name if source is not None else None)
     if fmt == "tif":
-        data = _to_uint(rgb, np.uint16)
-
-        def write(f: BinaryIO) -> None:
-            tifffile.imwrite(
-                f,
-                data,
-                photometric="rgb",
-                compression="zlib",  # lossless and readable everywhere, without extra codecs
-                iccprofile=icc,
-                software="Polychrome",
-                metadata=None,
-            )
+        write = _tiff_writer(_to_uint(rgb, np.uint16), icc, exif, xmp)
     else:
         image = Image.fromarray(_to_uint(rgb, np.uint8), "RGB")
-        params: dict[str, object] = {}
+        params: dict[str, object] = {"exif": exif.tobytes()}
         if icc is not None:
             params["icc_profile"] = icc
         if fmt == "jpg":
             # 4:4:4 at high quality: colourisation lives in the chroma, which
             # 4:2:0 would halve; below 90 the user asked for small files.
-            params.update(quality=int(quality), subsampling=0 if quality >= 90 else 2)
-            if exif is not None and len(exif) <= _JPEG_MAX_EXIF:
-                params["exif"] = exif
+            params.update(quality=int(quality), subsampling=0 if quality >= 90 else 2, xmp=xmp)
+            if len(params["exif"]) > _JPEG_MAX_EXIF:  # type: ignore[arg-type]
+                params["exif"] = provenance_only(exif).tobytes()
         else:
             # zlib level 1: about 3x faster than Pillow's default 6 on photos, for files
             # ~15% larger; a 24 MP export should not keep the user waiting 15 s.
             params["compress_level"] = 1
-            if exif is not None:
-                params["exif"] = exif
+            text = PngImagePlugin.PngInfo()
+            text.add_text("Software", exif[ExifTags.Base.Software])
+            text.add_text("Description", exif[ExifTags.Base.ImageDescription])
+            text.add_itxt("XML:com.adobe.xmp", xmp.decode("utf-8"))
+            params["pnginfo"] = text
 
         def write(f: BinaryIO) -> None:
             image.save(f, format="JPEG" if fmt == "jpg" else "PNG", **params)
@@ -137,6 +143,34 @@ def export_image(
 
 
 # ----------------------------------------------------------------- helpers ---
+
+
+def _tiff_writer(
+    data: np.ndarray, icc: bytes | None, exif: Image.Exif, xmp: bytes
+) -> Callable[[BinaryIO], None]:
+    """16-bit RGB TIFF with ICC, XMP, the EXIF's IFD0 tags and (appended) its Exif and GPS sub-IFDs."""
+    extratags: list[tuple[int, int, int, object, bool]] = [(700, 1, len(xmp), xmp, True)]  # XMP: BYTE
+    for tag in TIFF_DESCRIPTIVE_TAGS:
+        text = ascii_text(exif.get(tag))
+        if text and tag not in (ExifTags.Base.ImageDescription, ExifTags.Base.Software):
+            extratags.append((tag, 2, 0, text, True))  # ASCII
+    extratags += tiff_pointer_tags(exif)
+
+    def write(f: BinaryIO) -> None:
+        tifffile.imwrite(
+            f,
+            data,
+            photometric="rgb",
+            compression="zlib",  # lossless and readable everywhere, without extra codecs
+            iccprofile=icc,
+            description=ascii_text(exif[ExifTags.Base.ImageDescription]),
+            software=ascii_text(exif[ExifTags.Base.Software]),
+            metadata=None,
+            extratags=extratags,
+        )
+        embed_tiff_exif(f, exif)
+
+    return write
 
 
 def _check_destination(dest: Path, source: LoadedImage | None, overwrite: bool) -> None:
@@ -183,19 +217,6 @@ def _srgb_icc() -> bytes:
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
 
-def _export_exif(exif: bytes | None) -> bytes | None:
-    """The source's EXIF with orientation 1 (the pixels are upright), or None if unusable."""
-    if not exif:
-        return None
-    try:
-        parsed = Image.Exif()
-        parsed.load(exif[6:] if exif.startswith(b"Exif\x00\x00") else exif)
-        parsed[ExifTags.Base.Orientation] = 1
-        return parsed.tobytes()
-    except Exception:  # noqa: BLE001 - damaged metadata must not block the export
-        return None
-
-
 def _umask() -> int:
     """The process umask, read without changing it where the OS allows (other threads may create files)."""
     try:
@@ -233,7 +254,7 @@ def _atomic_write(dest: Path, write: Callable[[BinaryIO], None]) -> None:
     os.close(fd)  # reopen by name: tifffile wants a file object that knows its path
     tmp = Path(tmp_name)
     try:
-        with tmp.open("wb") as f:
+        with tmp.open("w+b") as f:  # read-write: the TIFF writer patches its IFD0
             write(f)
             f.flush()
             os.fsync(f.fileno())

@@ -22,11 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-FORMATS = [  # (core.export format, label, suffix)
-    ("png", "PNG (8-bit, lossless)", ".png"),
-    ("jpg", "JPEG", ".jpg"),
-    ("tif", "TIFF (16-bit)", ".tif"),
-]
+from polychrome.core.formats import EXPORT_FORMATS
+
 POLICIES = [("unique", "Add a number to the new file's name"), ("ask", "Ask before replacing")]
 
 
@@ -66,8 +63,8 @@ class ExportDialog(QDialog):
         which.addButton(self.all_starred)
 
         self.format = QComboBox()
-        for key, label, _ in FORMATS:
-            self.format.addItem(label, key)
+        for f in EXPORT_FORMATS:
+            self.format.addItem(f.label, f.key)
         self.format.setCurrentIndex(max(0, self.format.findData(fmt)))
         self.quality = QSpinBox()
         self.quality.setRange(1, 100)
@@ -87,7 +84,8 @@ class ExportDialog(QDialog):
             self.policy.addItem(label, key)
         note = QLabel(
             "Results are written at the photo's full resolution, with its EXIF metadata and colour "
-            "profile. The original photo is never overwritten."
+            "profile; each file records that Polychrome colourised it (model, seed, hints) in its "
+            "metadata. The original photo is never overwritten."
         )
         note.setWordWrap(True)
         note.setEnabled(False)

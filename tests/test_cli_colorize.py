@@ -117,3 +117,29 @@ def test_bad_hints_and_model_messages(photo: Path, tmp_path: Path, capsys) -> No
     assert "not valid JSON" in capsys.readouterr().err
     assert main(["colorize", str(photo), "-o", str(tmp_path), "--model", "no-such-model"]) == 2
     assert "no-such-model" in capsys.readouterr().err
+
+
+def test_outputs_record_provenance(photo: Path, tmp_path: Path) -> None:
+    """Model, seed and hints in EXIF and XMP of every output, read back with Pillow and tifffile."""
+    import tifffile
+    from PIL import ExifTags
+
+    from polychrome.core.models import DEFAULT_MODEL
+
+    hints = tmp_path / "h.json"
+    stroke = {"points": [[10, 60], [110, 60]], "radius": 8, "color": [0.9, 0.1, 0.1]}
+    hints.write_text(json.dumps({"version": 1, "strokes": [stroke]}))
+    out = tmp_path / "out"
+    args = ["colorize", str(photo), "-o", str(out), "-n", "2", "--seed", "4", "--hints", str(hints)]
+    assert main(args + ["--format", "tif", "--device", "cpu"]) == 0
+    first, second = sorted(out.glob("scan_colour_*.tif"))
+    with tifffile.TiffFile(first) as tif:
+        text = tif.pages.first.tags["ImageDescription"].value
+        xmp = bytes(tif.pages.first.tags[700].value).decode("utf-8")
+    assert text.startswith("Colourised by Polychrome") and DEFAULT_MODEL in text
+    assert "best guess" in text and "1 hint)" in text  # result 0 is the deterministic best guess
+    assert 'polychrome:Result="0"' in xmp and 'dc:source="scan.png"' in xmp
+    with Image.open(second) as im:
+        text = im.getexif()[ExifTags.Base.ImageDescription]
+    assert "seed " in text and "1 hint)" in text
+    assert photo.is_file() and photo.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"  # original untouched

@@ -141,10 +141,13 @@ def test_exif_orientation_reset_even_if_source_still_had_it(tmp_path: Path) -> N
     assert read_exif(out)[ExifTags.Base.Orientation] == 1
 
 
-def test_no_source_no_metadata(tmp_path: Path) -> None:
+def test_no_source_no_camera_metadata_but_provenance(tmp_path: Path) -> None:
     out = export_image(smooth_rgb(), tmp_path / "bare.jpg", "jpg")
     with Image.open(out) as im:
-        assert "icc_profile" not in im.info and len(im.getexif()) == 0
+        assert "icc_profile" not in im.info
+        exif = im.getexif()
+    assert set(exif) == {ExifTags.Base.ImageDescription, ExifTags.Base.Software}
+    assert exif[ExifTags.Base.ImageDescription].startswith("Colourised by Polychrome")
 
 
 @pytest.mark.parametrize("fmt", ["jpg", "png", "tif"])

@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from ..formats import EXPORT_KEYS
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -20,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", type=Path, required=True, help="output folder (created if missing)")
     p.add_argument("--model", default=None, help="model name (default: the shipped polychrome-lite0)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
-    p.add_argument("--format", dest="fmt", default="png", choices=["png", "jpg", "tif"])
+    p.add_argument("--format", dest="fmt", default="png", choices=EXPORT_KEYS)
     p.add_argument("--quality", type=int, default=92, help="JPEG quality (1-100)")
     p.add_argument("-n", type=int, default=1, help="number of results per input (default 1: best guess)")
     p.add_argument("--seed", type=int, default=0, help="random seed for -n > 1 (same seed, same results)")
