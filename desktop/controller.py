@@ -1,15 +1,17 @@
-"""Runs the editor's background work and writes the outcomes into :class:`EditorState`.
+"""Runs the editor's background work and writes the outcomes into the :class:`EditorDocument`.
 
 Open -> load (worker) -> show the original -> network (worker, once per image)
 -> sampling (worker, on every hint or setting change) -> previews; plus a
 full-resolution render of the result on show and exports. Every job carries
 a generation id; results whose id is stale are dropped, so opening another
 image, cancelling, or painting again can never be overwritten by late work.
+
+Scheduling only: debouncing, the stale-result counters and the workers. The rules
+(what a session holds, where exports go) live in :mod:`polychrome.desktop.model`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,15 +21,14 @@ import numpy as np
 import torch
 from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QThreadPool, QTimer, Signal, Slot
 
-from polychrome.core.export import default_export_name, unique_path
-from polychrome.core.hints import HintDocument, Stroke
+from polychrome.core.hints import Stroke
 from polychrome.core.imageio import ImageLoadError
 from polychrome.core.models import DEFAULT_MODEL, ModelNotFoundError, load_model
-from polychrome.core.sampler import SamplerSettings
-from polychrome.core.session import Session, load_session, save_session
+from polychrome.core.session import Session, load_session
 
 from . import jobs
-from .state import EditorState
+from .model import EditorDocument, ExportItem
+from .model import session as session_rules
 from .workers import Job, LatestOnlyRunner
 
 SLIDER_DEBOUNCE_MS = 40  # settings: coalesce slider drags, still feels immediate
@@ -67,13 +68,12 @@ class EditorController(QObject):
     detail_ready = Signal(int, object)  # result index, (H, W, 3) uint8 at full resolution
     export_progress = Signal(int, int)
     export_finished = Signal(list)  # written paths
-    session_saved = Signal(str)
     image_opened = Signal(str)  # path, once the original is on show
     session_opened = Signal(object)  # core.session.Session, once its photo is on show
 
     def __init__(
         self,
-        state: EditorState,
+        state: EditorDocument,
         model_loader: jobs.ModelLoader | None = None,
         model_name: str = DEFAULT_MODEL,
         device: str = "auto",
@@ -178,8 +178,10 @@ class EditorController(QObject):
             return
         self.state.set_image(loaded.image, loaded.display)
         if self._pending_session is not None:
-            self._apply_session_document(self._pending_session.session)
-            self.session_opened.emit(self._pending_session.session)
+            session = self._pending_session.session
+            for line in session_rules.apply_session_document(self.state, session, self.model_name):
+                self.notice.emit(line)
+            self.session_opened.emit(session)
         for line in loaded.image.notices:
             self.notice.emit(line)
         self.image_opened.emit(str(loaded.image.path))
@@ -229,11 +231,13 @@ class EditorController(QObject):
         self._model, self._model_key = out.model, out.model_key
         self.state.set_prepared(out.prepared)
         self.state.set_timings(network_ms=out.ms, device=out.device, model=out.model_key[0])
-        if self._pending_session is not None:
-            self._apply_session_results(self._pending_session)
-            self._pending_session = None
+        pending, self._pending_session = self._pending_session, None
+        if pending is not None:
+            notices = session_rules.apply_session_results(self.state, pending.session, pending.path)
         else:
-            self._drop_mismatched_locks()
+            notices = session_rules.release_mismatched_locks(self.state)
+        for line in notices:
+            self.notice.emit(line)
         self._set_task(None)
         self.resample(0)
 
@@ -406,50 +410,7 @@ class EditorController(QObject):
             self.detail_ready.emit(*value)
 
     # -- export --------------------------------------------------------------------------------
-    def plan_export(self, indices: list[int], folder: Path, fmt: str) -> list[jobs.ExportItem]:
-        """Destination per result (default names); ``overwrite`` is False everywhere."""
-        image = self.state.image
-        assert image is not None
-        items = []
-        for i in indices:
-            item = self.state.result(i)
-            if item is None:
-                continue
-            # Numbered like the grid's labels: 1 is the best guess.
-            name = default_export_name(Path(image.path), i + 1, fmt)
-            items.append(jobs.ExportItem(i, item.ab, Path(folder) / name, overwrite=False))
-        return items
-
-    def resolve_conflicts(self, items: list[jobs.ExportItem]) -> list[jobs.ExportItem]:
-        """Rename on conflict unless the item may overwrite (the user said so); never the original photo.
-
-        Also keeps two items of one batch from landing on the same name.
-        """
-        image = self.state.image
-        original = Path(image.path).resolve() if image is not None else None
-        out: list[jobs.ExportItem] = []
-        taken: set[Path] = set()
-        for it in items:
-            dest = Path(it.dest)
-
-            def blocked(p: Path, overwrite: bool) -> bool:
-                r = p.resolve()
-                return r == original or r in taken or (p.exists() and not overwrite)
-
-            overwrite = it.overwrite
-            if blocked(dest, overwrite):
-                overwrite = False
-                candidate = unique_path(dest)
-                k = 2
-                while blocked(candidate, False):
-                    candidate = dest.with_name(f"{dest.stem} ({k}){dest.suffix}")
-                    k += 1
-                dest = candidate
-            taken.add(dest.resolve())
-            out.append(dataclasses.replace(it, dest=dest, overwrite=overwrite and dest.exists()))
-        return out
-
-    def export(self, items: list[jobs.ExportItem], fmt: str, quality: int) -> None:
+    def export(self, items: list[ExportItem], fmt: str, quality: int) -> None:
         image = self.state.image
         if image is None or not items:
             return
@@ -476,81 +437,3 @@ class EditorController(QObject):
             self.error.emit(
                 ErrorKind.EXPORT, f"Export failed: {exc}", tb if not isinstance(exc, OSError) else ""
             )
-
-    # -- sessions ------------------------------------------------------------------------------
-    def build_session(self, extra: dict[str, Any] | None = None) -> Session:
-        st = self.state
-        assert st.image is not None
-        return Session(
-            image_path=Path(st.image.path),
-            model=self.model_name,
-            sampler=dataclasses.asdict(st.settings),
-            hints=st.hints.to_dict(),
-            locked={i: ab.numpy() for i, ab in st.locked.items()},
-            locked_seeds=dict(st.locked_seeds),
-            starred=sorted(st.starred),
-            selected=st.selected,
-            extra=extra or {},
-        )
-
-    def save_session(self, path: str | Path, extra: dict[str, Any] | None = None) -> bool:
-        if self.state.image is None:
-            return False
-        try:
-            save_session(path, self.build_session(extra))
-        except OSError as e:
-            self.error.emit(ErrorKind.SESSION, f"Could not save the session to “{path}”.\n\n{e}", "")
-            return False
-        self.state.session_path = Path(path)
-        self.state.mark_clean()
-        self.session_saved.emit(str(path))
-        return True
-
-    def _apply_session_document(self, session: Session) -> None:
-        """Hints and settings: available as soon as the image is."""
-        try:
-            doc = HintDocument.from_dict(session.hints) if session.hints else HintDocument()
-        except (KeyError, TypeError, ValueError) as e:
-            self.notice.emit(f"The session's hints could not be read ({e}); starting without hints.")
-            doc = HintDocument()
-        fields = {f.name for f in dataclasses.fields(SamplerSettings)}
-        values = {k: v for k, v in session.sampler.items() if k in fields}
-        try:
-            settings = dataclasses.replace(self.state.settings, **values)
-        except (TypeError, ValueError):
-            settings = self.state.settings
-        self.state.set_hints(doc, mark_dirty=False)
-        self.state.replace_settings(settings)
-        if session.model and session.model != self.model_name:
-            self.notice.emit(
-                f"The session was made with model “{session.model}”; using “{self.model_name}” (Preferences)."
-            )
-
-    def _apply_session_results(self, pending: PendingSession) -> None:
-        """Locked/starred results: need the marginals' shape to check the stored arrays still fit."""
-        st, s = self.state, pending.session
-        assert st.marginals is not None
-        shape = st.marginals.shape
-        locked = {i: torch.from_numpy(ab) for i, ab in s.locked.items() if tuple(ab.shape[-2:]) == shape}
-        if len(locked) != len(s.locked):
-            self.notice.emit("Some locked results could not be restored (different model or image size).")
-        n = st.settings.n
-        starred = {int(i) for i in s.starred if 0 <= int(i) < n}  # stars stand on their own (no lock needed)
-        st.restore_flags(locked, {i: s.locked_seeds.get(i, 0) for i in locked}, starred)
-        st.selected = max(0, min(s.selected, st.settings.n - 1))
-        st.session_path = pending.path
-        st.mark_clean()
-
-    def _drop_mismatched_locks(self) -> None:
-        st = self.state
-        if st.marginals is None or not st.locked:
-            return
-        shape = st.marginals.shape
-        bad = [i for i, ab in st.locked.items() if tuple(ab.shape[-2:]) != shape]
-        if bad:
-            st.restore_flags(
-                {i: a for i, a in st.locked.items() if i not in bad},
-                {i: s for i, s in st.locked_seeds.items() if i not in bad},
-                {i for i in st.starred if i not in bad},
-            )
-            self.notice.emit("Locked results from the previous model were released.")

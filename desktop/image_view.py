@@ -1,7 +1,7 @@
-"""Zoomable, pannable image view with a before/after split, hint overlay and painting tools.
+"""Zoomable, pannable image view with a draggable before/after split, hint overlay and painting tools.
 
 Scene coordinates are full-resolution image pixels whatever the resolution of
-the pixmap on show (previews are smaller than the photo), so strokes, the
+the image on show (previews are smaller than the photo), so strokes, the
 eyedropper and zoom sync all speak one coordinate system.
 """
 
@@ -9,38 +9,31 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
-    QBrush,
     QColor,
     QImage,
     QMouseEvent,
-    QPainter,
-    QPainterPath,
-    QPainterPathStroker,
     QPalette,
     QPen,
     QPixmap,
-    QTransform,
-    QWheelEvent,
 )
 from PySide6.QtWidgets import (
     QGraphicsEllipseItem,
     QGraphicsItem,
     QGraphicsLineItem,
-    QGraphicsPixmapItem,
     QGraphicsRectItem,
-    QGraphicsScene,
-    QGraphicsView,
-    QSplitter,
-    QStyleOptionGraphicsItem,
     QWidget,
 )
 
-MIN_ZOOM = 0.02
-MAX_ZOOM = 32.0
+from .overlay import HintOverlayItem, ImageItem, OverlayStroke
+from .zoom_view import ZoomView
+
+__all__ = ["ImageView", "OverlayStroke", "Tool"]
+
+SPLIT_GRAB_PX = 6  # logical pixels either side of the before/after line that grab it
 
 
 class Tool:
@@ -50,84 +43,14 @@ class Tool:
     EYEDROPPER = "eyedropper"
 
 
-@dataclass
-class OverlayStroke:
-    """What the overlay needs to draw one stroke (image px)."""
-
-    points: Sequence[tuple[float, float]]
-    radius: float
-    color: QColor
-    selected: bool = False
-
-
-def stroke_path(points: Sequence[tuple[float, float]]) -> QPainterPath:
-    path = QPainterPath()
-    if not points:
-        return path
-    path.moveTo(QPointF(*points[0]))
-    if len(points) == 1:
-        path.lineTo(QPointF(points[0][0] + 0.01, points[0][1]))  # a dot still gets round caps
-    for x, y in points[1:]:
-        path.lineTo(QPointF(x, y))
-    return path
-
-
-class HintOverlayItem(QGraphicsItem):
-    """Draws hint strokes as translucent paint with a thin outline (visible on any colour)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._strokes: list[OverlayStroke] = []
-        self._live: OverlayStroke | None = None
-        self._rect = QRectF()
-        self.setZValue(10)
-
-    def set_scene_rect(self, rect: QRectF) -> None:
-        self.prepareGeometryChange()
-        self._rect = QRectF(rect)
-
-    def set_strokes(self, strokes: Sequence[OverlayStroke]) -> None:
-        self._strokes = list(strokes)
-        self.update()
-
-    def set_live(self, stroke: OverlayStroke | None) -> None:
-        self._live = stroke
-        self.update()
-
-    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt API
-        return self._rect
-
-    def paint(
-        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
-    ) -> None:
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        for s in [*self._strokes, *([self._live] if self._live else [])]:
-            path = stroke_path(s.points)
-            stroker = QPainterPathStroker()
-            stroker.setWidth(max(1.0, 2 * s.radius))
-            stroker.setCapStyle(Qt.PenCapStyle.RoundCap)
-            stroker.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
-            shape = stroker.createStroke(path).simplified()
-            fill = QColor(s.color)
-            fill.setAlphaF(0.35)
-            painter.fillPath(shape, fill)
-            # Two cosmetic outlines (dark under light) so white or black hints stay visible.
-            width = 2.5 if s.selected else 1.0
-            for color, w in ((QColor(0, 0, 0, 160), width + 1.5), (QColor(255, 255, 255, 200), width)):
-                pen = QPen(color, w)
-                pen.setCosmetic(True)
-                if s.selected:
-                    pen.setStyle(Qt.PenStyle.DashLine)
-                painter.strokePath(shape, pen)
-
-
-class ImageView(QGraphicsView):
+class ImageView(ZoomView):
     """One image (or nothing), zoom/pan, and the painting tools.
 
     Signals speak image pixels: ``stroke_moved(points)`` while dragging a brush,
     ``stroke_finished(points)`` on release, ``erase_finished(points)`` for the
     eraser, ``color_picked(x, y)`` for the eyedropper, ``cursor_moved(x, y)``
-    (``-1, -1`` when off the image), and ``view_changed()`` on zoom or scroll.
+    (``-1, -1`` when off the image), ``view_changed()`` on zoom or scroll, and
+    ``split_changed(fraction)`` when the user drags the before/after line (any tool).
     """
 
     stroke_moved = Signal(list)
@@ -135,32 +58,17 @@ class ImageView(QGraphicsView):
     erase_finished = Signal(list)
     color_picked = Signal(float, float)
     cursor_moved = Signal(float, float)
-    view_changed = Signal()
-    zoom_changed = Signal(float)
+    split_changed = Signal(float)
 
     def __init__(self, placeholder: str = "", parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.placeholder = placeholder
-        self.setScene(QGraphicsScene(self))
-        self.setRenderHints(QPainter.RenderHint.SmoothPixmapTransform | QPainter.RenderHint.Antialiasing)
-        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
-        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
-        self.setDragMode(QGraphicsView.DragMode.NoDrag)
-        self.setMouseTracking(True)
-        self.setFrameShape(QGraphicsView.Shape.NoFrame)
-        self.setMinimumSize(160, 120)
-        self.setAcceptDrops(False)  # drops go to the main window
-
-        self._image_size: tuple[int, int] | None = None
-        self._pixmap_item = QGraphicsPixmapItem()
-        self._pixmap_item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
-        self.scene().addItem(self._pixmap_item)
+        super().__init__(placeholder, parent)
+        self._image_item = ImageItem()
+        self.scene().addItem(self._image_item)
         # The "before" image sits on top, clipped to the left part of the split.
         self._before_clip = QGraphicsRectItem()
         self._before_clip.setPen(QPen(Qt.PenStyle.NoPen))
         self._before_clip.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape)
-        self._before_item = QGraphicsPixmapItem(self._before_clip)
-        self._before_item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
+        self._before_item = ImageItem(self._before_clip)
         self._before_clip.setZValue(5)
         self.scene().addItem(self._before_clip)
         self._split_line = QGraphicsLineItem()
@@ -188,43 +96,42 @@ class ImageView(QGraphicsView):
         self._tool = Tool.MOVE
         self._brush_radius = 24.0
         self._paint_color = QColor(200, 60, 40)
-        self._fit_mode = True
         self._drag_points: list[tuple[float, float]] | None = None
         self._pan_from: QPointF | None = None
+        self._split_drag = False
         self._paint_enabled = True
-
-        self.horizontalScrollBar().valueChanged.connect(self._emit_view_changed)
-        self.verticalScrollBar().valueChanged.connect(self._emit_view_changed)
         self._apply_tool_cursor()
 
     # -- content -------------------------------------------------------------------------------
-    @property
-    def image_size(self) -> tuple[int, int] | None:
-        return self._image_size
-
-    def has_image(self) -> bool:
-        return self._image_size is not None
-
     def pixmap_size(self) -> tuple[int, int]:
         """Pixels of the image on show (may be fewer than the photo's while a preview is shown)."""
-        pix = self._pixmap_item.pixmap()
-        return pix.width(), pix.height()
+        img = self._image_item.image()
+        return img.width(), img.height()
 
-    def set_image(self, image: QImage | QPixmap | None, full_size: tuple[int, int] | None = None) -> None:
-        """Show ``image`` stretched over ``full_size`` (W, H) image pixels (defaults to its own size)."""
-        if image is None or (isinstance(image, QImage | QPixmap) and image.isNull()):
-            self._pixmap_item.setPixmap(QPixmap())
-            self._before_item.setPixmap(QPixmap())
+    def set_image(
+        self,
+        image: QImage | QPixmap | None,
+        full_size: tuple[int, int] | None = None,
+        buffer: np.ndarray | None = None,
+    ) -> None:
+        """Show ``image`` stretched over ``full_size`` (W, H) image pixels (defaults to its own size).
+
+        ``buffer``: the array a wrapping QImage points into (``qimage.wrap_bgrx``), kept alive here.
+        """
+        if image is None or image.isNull():
+            self._image_item.set_image(None, None)
+            self._before_item.set_image(None, None)
             self._image_size = None
             self._overlay.set_strokes([])
             self._update_split()
             self.viewport().update()
             return
-        pix = image if isinstance(image, QPixmap) else QPixmap.fromImage(image)
-        new_size = full_size or (pix.width(), pix.height())
+        img = image.toImage() if isinstance(image, QPixmap) else image
+        new_size = full_size or (img.width(), img.height())
         size_changed = new_size != self._image_size
         self._image_size = new_size
-        self._place(self._pixmap_item, pix)
+        self._image_item.set_image(img, new_size, buffer)
+        self._before_item.set_size(new_size)
         rect = QRectF(0, 0, *new_size)
         self.scene().setSceneRect(rect)
         self._overlay.set_scene_rect(rect)
@@ -234,29 +141,38 @@ class ImageView(QGraphicsView):
         if self._fit_mode:
             self.fit()
 
-    def set_before_image(self, image: QImage | QPixmap | None) -> None:
+    def set_before_image(self, image: QImage | None, buffer: np.ndarray | None = None) -> None:
         """The image shown left of the split line (the grayscale original)."""
-        if image is None:
-            self._before_item.setPixmap(QPixmap())
-        else:
-            self._place(self._before_item, image if isinstance(image, QPixmap) else QPixmap.fromImage(image))
+        self._before_item.set_image(image, self._image_size, buffer)
         self._update_split()
-
-    def _place(self, item: QGraphicsPixmapItem, pix: QPixmap) -> None:
-        item.setPixmap(pix)
-        if self._image_size and pix.width() > 0:
-            item.setScale(self._image_size[0] / pix.width())
 
     def set_split(self, fraction: float) -> None:
         """0 shows only the main image; 1 only the before image; in between, a vertical split."""
         self._split = min(1.0, max(0.0, float(fraction)))
         self._update_split()
 
+    def split_line_x(self) -> float | None:
+        """Viewport x of the before/after line, None while it is not on show."""
+        if not self._split_line.isVisible() or not self._image_size:
+            return None
+        return self.mapFromScene(QPointF(self._image_size[0] * self._split, 0)).x()
+
+    def _near_split_line(self, pos: QPointF) -> bool:
+        x = self.split_line_x()
+        return x is not None and abs(pos.x() - x) <= SPLIT_GRAB_PX and self._inside(pos)
+
+    def _drag_split_to(self, pos: QPointF) -> None:
+        W = self._image_size[0] if self._image_size else 1
+        # Stay strictly inside: at 0 or 1 the line would vanish and could not be grabbed again.
+        fraction = min(0.99, max(0.01, self.mapToScene(pos.toPoint()).x() / W))
+        self.set_split(fraction)
+        self.split_changed.emit(fraction)
+
     def split(self) -> float:
         return self._split
 
     def _update_split(self) -> None:
-        if not self._image_size or self._before_item.pixmap().isNull() or self._split <= 0:
+        if not self._image_size or self._before_item.is_null() or self._split <= 0:
             self._before_clip.setVisible(False)
             self._split_line.setVisible(False)
             return
@@ -317,98 +233,6 @@ class ImageView(QGraphicsView):
         self._cursor_shadow.setRect(rect)
         self._cursor.setVisible(show and self.underMouse())
 
-    # -- zoom ----------------------------------------------------------------------------------
-    def zoom(self) -> float:
-        """Logical screen pixels per image pixel."""
-        return self.transform().m11()
-
-    def device_zoom(self) -> float:
-        """Device pixels per image pixel (1.0 is "100 %")."""
-        return self.zoom() * self.devicePixelRatioF()
-
-    def set_zoom(self, z: float, anchor: QPointF | None = None) -> None:
-        z = min(MAX_ZOOM, max(MIN_ZOOM, z))
-        center = anchor if anchor is not None else self.center()
-        self.setTransform(QTransform.fromScale(z, z))
-        self.centerOn(center)
-        self.zoom_changed.emit(self.device_zoom())
-        self._emit_view_changed()
-
-    def center(self) -> QPointF:
-        return self.mapToScene(self.viewport().rect().center())
-
-    def fit(self) -> None:
-        self._fit_mode = True
-        if not self._image_size:
-            return
-        W, H = self._image_size
-        vp = self.viewport().rect()
-        if vp.width() < 2 or vp.height() < 2:
-            return
-        z = min((vp.width() - 8) / W, (vp.height() - 8) / H)
-        self.setTransform(QTransform.fromScale(z, z))
-        self.centerOn(QPointF(W / 2, H / 2))
-        self.zoom_changed.emit(self.device_zoom())
-        self._emit_view_changed()
-
-    def actual_size(self) -> None:
-        """One image pixel per device pixel (HiDPI aware)."""
-        self._fit_mode = False
-        self.set_zoom(1.0 / self.devicePixelRatioF())
-
-    def zoom_by(self, factor: float) -> None:
-        self._fit_mode = False
-        self.set_zoom(self.zoom() * factor)
-
-    def is_fit(self) -> bool:
-        return self._fit_mode
-
-    def view_state(self) -> tuple[float, QPointF, bool]:
-        return self.zoom(), self.center(), self._fit_mode
-
-    def apply_view_state(self, zoom: float, center: QPointF, fit: bool) -> None:
-        """Match another view (zoom sync); signals are blocked so sync never loops."""
-        blocked = self.blockSignals(True)
-        try:
-            if fit:
-                self.fit()
-            else:
-                self._fit_mode = False
-                self.setTransform(QTransform.fromScale(zoom, zoom))
-                self.centerOn(center)
-        finally:
-            self.blockSignals(blocked)
-        self.zoom_changed.emit(self.device_zoom())
-
-    def _emit_view_changed(self) -> None:
-        self.view_changed.emit()
-
-    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
-        super().resizeEvent(event)
-        if self._fit_mode:
-            self.fit()
-
-    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt API
-        if not self.has_image():
-            return
-        steps = event.angleDelta().y() / 120.0
-        if steps == 0:
-            super().wheelEvent(event)
-            return
-        self._fit_mode = False
-        anchor = self.mapToScene(event.position().toPoint())
-        before = event.position()
-        z = min(MAX_ZOOM, max(MIN_ZOOM, self.zoom() * math.pow(1.2, steps)))
-        self.setTransform(QTransform.fromScale(z, z))
-        # Keep the image point under the cursor where it was.
-        after = self.mapFromScene(anchor)
-        delta = after.toPointF() - before
-        self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + round(delta.x()))
-        self.verticalScrollBar().setValue(self.verticalScrollBar().value() + round(delta.y()))
-        self.zoom_changed.emit(self.device_zoom())
-        self._emit_view_changed()
-        event.accept()
-
     # -- mouse ---------------------------------------------------------------------------------
     def _image_point(self, pos: QPointF) -> tuple[float, float] | None:
         p = self.mapToScene(pos.toPoint())
@@ -427,6 +251,10 @@ class ImageView(QGraphicsView):
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
         pos = event.position()
         button = event.button()
+        if button == Qt.MouseButton.LeftButton and self._near_split_line(pos):
+            self._split_drag = True  # the line wins over every tool: it is grabbed where it is drawn
+            event.accept()
+            return
         if button in (Qt.MouseButton.MiddleButton, Qt.MouseButton.RightButton) or (
             button == Qt.MouseButton.LeftButton and self._tool == Tool.MOVE
         ):
@@ -451,6 +279,17 @@ class ImageView(QGraphicsView):
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
         pos = event.position()
+        if self._split_drag:
+            self._drag_split_to(pos)
+            event.accept()
+            return
+        if self._drag_points is None and self._pan_from is None:
+            near = self._near_split_line(pos)
+            if near != (self.viewport().cursor().shape() == Qt.CursorShape.SplitHCursor):
+                if near:
+                    self.viewport().setCursor(Qt.CursorShape.SplitHCursor)
+                else:
+                    self._apply_tool_cursor()
         if self._pan_from is not None:
             d = pos - self._pan_from
             self._pan_from = pos
@@ -478,6 +317,11 @@ class ImageView(QGraphicsView):
             event.accept()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
+        if self._split_drag:
+            self._split_drag = False
+            self._drag_split_to(event.position())
+            event.accept()
+            return
         if self._pan_from is not None:
             self._pan_from = None
             self._apply_tool_cursor()
@@ -516,77 +360,3 @@ class ImageView(QGraphicsView):
         )
         if not self._overlay.isVisible() and self._tool == Tool.BRUSH:
             self._overlay.setVisible(True)
-
-    # -- look ----------------------------------------------------------------------------------
-    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802 - Qt API
-        # Palette-derived so it follows the system light/dark scheme.
-        painter.fillRect(rect, QBrush(self.palette().color(QPalette.ColorRole.Window).darker(115)))
-
-    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802 - Qt API
-        if self.has_image() or not self.placeholder:
-            return
-        painter.save()
-        painter.resetTransform()
-        painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
-        font = painter.font()
-        font.setPointSizeF(font.pointSizeF() * 1.2)
-        painter.setFont(font)
-        painter.drawText(
-            self.viewport().rect(), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.placeholder
-        )
-        painter.restore()
-
-
-class ViewSync:
-    """Keeps zoom and scroll position identical across several views."""
-
-    def __init__(self, *views: ImageView) -> None:
-        self.views = list(views)
-        self._busy = False
-        for v in self.views:
-            v.view_changed.connect(lambda v=v: self._sync_from(v))
-
-    def _sync_from(self, source: ImageView) -> None:
-        if self._busy or not source.isVisible():
-            return
-        self._busy = True
-        try:
-            zoom, center, fit = source.view_state()
-            for v in self.views:
-                if v is not source and v.has_image() and v.image_size == source.image_size:
-                    v.apply_view_state(zoom, center, fit)
-        finally:
-            self._busy = False
-
-
-class CompareSplitter(QSplitter):
-    """Holds the original and the result side by side, or one above the other for wide photos.
-
-    The orientation that shows the photo larger is chosen on every resize, so a
-    panorama is not squeezed into two tall, narrow views.
-    """
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(Qt.Orientation.Horizontal, parent)
-        self._aspect: float | None = None
-
-    def set_image_aspect(self, aspect: float | None) -> None:
-        self._aspect = aspect
-        self._choose_orientation()
-
-    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
-        super().resizeEvent(event)
-        self._choose_orientation()
-
-    def _choose_orientation(self) -> None:
-        visible = [self.widget(i) for i in range(self.count()) if not self.widget(i).isHidden()]
-        if not self._aspect or len(visible) < 2:
-            return
-        W, H = max(1, self.width()), max(1, self.height())
-        side_by_side = min(W / 2 / self._aspect, H)  # photo height each layout allows
-        stacked = min(W / self._aspect, H / 2)
-        want = Qt.Orientation.Horizontal if side_by_side >= stacked else Qt.Orientation.Vertical
-        if want != self.orientation():
-            self.setOrientation(want)
-            half = (W if want == Qt.Orientation.Horizontal else H) // 2
-            self.setSizes([half, half])

@@ -2,7 +2,9 @@
 
 Each function takes a :class:`~polychrome.desktop.workers.Job`-like object with
 ``check()`` (raises when cancelled) and ``report(value)``; all numerics are
-core's (loading, network, hints, sampler, upsampling, export).
+core's (loading, network, hints, sampler, upsampling, display renderings, export).
+Everything the size of the photo is made here, in the display's own pixel layout,
+so the GUI thread only wraps finished buffers.
 """
 
 from __future__ import annotations
@@ -16,16 +18,16 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
-from polychrome.core.color import lab_to_rgb
+from polychrome.core.display import gray_to_bgrx, preview_L, rgb_to_bgrx
 from polychrome.core.export import export_image, normalize_format
 from polychrome.core.hints import HintDocument
 from polychrome.core.imageio import LoadedImage, load_image
 from polychrome.core.models import MarginalModel
-from polychrome.core.pipeline import compose_rgb, network_input, predict_marginals
+from polychrome.core.pipeline import compose_rgb, predict_marginals
 from polychrome.core.prepared import PreparedImage
 from polychrome.core.sampler import SamplerSettings
 
-from .state import ImageDisplay, ResultItem
+from .model import ExportItem, ImageDisplay, ResultItem
 
 PREVIEW_LONG_SIDE = 1280  # the large view is composed at this size first (full resolution follows)
 THUMB_LONG_SIDE = 384  # grid thumbnails: sharp at 2x HiDPI, cheap enough to compose N of after each stroke
@@ -37,24 +39,6 @@ class JobLike(Protocol):
 
 
 # -- loading -----------------------------------------------------------------------------------
-def gray_display(L: np.ndarray) -> np.ndarray:
-    """L* ``(H, W)`` -> 8-bit sRGB gray, through a lookup table built with core's Lab -> sRGB."""
-    ramp = np.linspace(0.0, 100.0, 1001, dtype=np.float32)
-    lab = np.zeros((1001, 3), dtype=np.float32)
-    lab[:, 0] = ramp
-    lut = np.clip(lab_to_rgb(lab)[:, 0] * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    idx = np.clip(np.rint(L * 10.0), 0, 1000).astype(np.intp)
-    return lut[idx]
-
-
-def preview_L(L: np.ndarray, long_side: int = PREVIEW_LONG_SIDE) -> np.ndarray:
-    """Downscaled L for previews: long side at most ``long_side`` (aspect kept)."""
-    H, W = L.shape
-    short = min(H, W)
-    target_short = max(1, round(long_side * short / max(H, W)))
-    return network_input(L, target_short)[0, 0].numpy()
-
-
 @dataclass
 class Loaded:
     image: LoadedImage
@@ -67,7 +51,7 @@ def load_photo(job: JobLike, path: Path) -> Loaded:
     image = load_image(path)
     job.check()
     display = ImageDisplay(
-        gray_full=gray_display(image.L),
+        gray_full=gray_to_bgrx(image.L),
         L_preview=preview_L(image.L, PREVIEW_LONG_SIDE),
         L_thumb=preview_L(image.L, THUMB_LONG_SIDE),
     )
@@ -160,26 +144,21 @@ def run_sampling(
 def compose_views(
     job: JobLike, index: int, image_L: np.ndarray, display: ImageDisplay, ab: torch.Tensor, need_preview: bool
 ) -> np.ndarray | None:
-    """Large-view renderings of result ``index``: the preview, reported as ``(index, rgb)``
-    first, then full resolution (returned; None when the preview already is full resolution)."""
+    """Large-view renderings of result ``index``: the preview (sRGB), reported as ``(index, rgb)``
+    first, then full resolution in the display's layout (``core.display.rgb_to_bgrx``;
+    returned; None when the preview already is full resolution)."""
     if need_preview:
         job.check()
         job.report((index, compose_rgb(display.L_preview, ab, np.uint8)))
     if display.L_preview.shape == image_L.shape:
         return None
     job.check()
-    return compose_rgb(image_L, ab, np.uint8)
+    rgb = compose_rgb(image_L, ab, np.uint8)
+    job.check()
+    return rgb_to_bgrx(rgb)
 
 
 # -- export ------------------------------------------------------------------------------------
-@dataclass
-class ExportItem:
-    index: int
-    ab: torch.Tensor
-    dest: Path
-    overwrite: bool
-
-
 def run_export(
     job: JobLike, image: LoadedImage, items: list[ExportItem], fmt: str, quality: int
 ) -> list[Path]:

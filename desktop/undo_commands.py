@@ -9,13 +9,13 @@ from PySide6.QtGui import QUndoCommand
 
 from polychrome.core.hints import Stroke
 
-from .state import EditorState
+from .model import EditorDocument
 
 
 class AddStrokeCommand(QUndoCommand):
     """Adds one stroke at the end of the hint document."""
 
-    def __init__(self, state: EditorState, stroke: Stroke, text: str = "Paint Hint") -> None:
+    def __init__(self, state: EditorDocument, stroke: Stroke, text: str = "Paint Hint") -> None:
         super().__init__(text)
         self.state = state
         self.stroke = stroke
@@ -23,9 +23,8 @@ class AddStrokeCommand(QUndoCommand):
 
     def redo(self) -> None:
         self.state.insert_stroke(self.stroke, self.position)
-        self.position = next(
-            (i for i, s in enumerate(self.state.hints.strokes) if s.id == self.stroke.id), self.position
-        )
+        position = self.state.stroke_position(self.stroke.id)
+        self.position = self.position if position is None else position
 
     def undo(self) -> None:
         self.state.remove_stroke(self.stroke.id)
@@ -34,7 +33,7 @@ class AddStrokeCommand(QUndoCommand):
 class RemoveStrokesCommand(QUndoCommand):
     """Removes several strokes at once (eraser gesture, stroke list, clear all)."""
 
-    def __init__(self, state: EditorState, stroke_ids: Iterable[Any], text: str = "Erase Hints") -> None:
+    def __init__(self, state: EditorDocument, stroke_ids: Iterable[Any], text: str = "Erase Hints") -> None:
         super().__init__(text)
         self.state = state
         self.ids = list(stroke_ids)

@@ -20,29 +20,17 @@ from PySide6.QtWidgets import QMessageBox
 
 from polychrome.core.color import rgb_to_lab
 from polychrome.core.models import ModelNotFoundError
-from polychrome.core.models.registry import build_model
-from polychrome.desktop import main_window as mw_module
 from polychrome.desktop.export_dialog import ExportOptions
 from polychrome.desktop.image_view import Tool
 from polychrome.desktop.main_window import MainWindow
+from polychrome.desktop.model import plan_export, resolve_conflicts
 from polychrome.desktop.settings import AppSettings
 
 W, H = 96, 64  # tiny photo: the network and the sampler take milliseconds
 WAIT_MS = 30000
 
 
-# -- fixtures ------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def model():
-    torch.manual_seed(0)
-    return build_model("polychrome-small").eval()
-
-
-@pytest.fixture
-def qsettings(tmp_path) -> AppSettings:
-    return AppSettings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-
-
+# -- fixtures (model, qsettings, messages, make_window: conftest.py) ----------------------------
 def two_region_photo(path: Path, dark: int = 60, bright: int = 200) -> Path:
     """Left half dark gray, right half bright gray (a luminance edge the hints must respect)."""
     a = np.full((H, W), bright, np.uint8)
@@ -54,53 +42,6 @@ def two_region_photo(path: Path, dark: int = 60, bright: int = 200) -> Path:
 @pytest.fixture
 def photo(tmp_path) -> Path:
     return two_region_photo(tmp_path / "photo.png")
-
-
-class MessageLog(list):
-    """(kind, title, text) of every message box; ``answers`` are popped by questions."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.answers: list[QMessageBox.StandardButton] = []
-
-
-@pytest.fixture
-def messages(monkeypatch):
-    """Every QMessageBox shown, as (kind, title, text); questions answer with ``answers`` (default: No)."""
-    log = MessageLog()
-    answers = log.answers
-
-    def record(kind):
-        def show(parent, title, text, *args, **kwargs):
-            log.append((kind, title, text))
-            if kind == "question":
-                return answers.pop(0) if answers else QMessageBox.StandardButton.No
-            return QMessageBox.StandardButton.Ok
-
-        return show
-
-    for kind in ("warning", "critical", "information", "question"):
-        monkeypatch.setattr(QMessageBox, kind, staticmethod(record(kind)))
-    return log
-
-
-@pytest.fixture
-def make_window(qtbot, qsettings, model, tmp_path, monkeypatch, messages):
-    monkeypatch.setattr(mw_module, "pasted_dir", lambda: tmp_path / "pasted")
-    windows = []
-
-    def make(loader=None, settings: AppSettings | None = None) -> MainWindow:
-        w = MainWindow(settings=settings or qsettings, model_loader=loader or (lambda name, dev: model))
-        qtbot.addWidget(w)
-        w.resize(1200, 800)
-        w.show()
-        windows.append(w)
-        return w
-
-    yield make
-    for w in windows:
-        w.controller.cancel()
-        w.controller.wait_idle(WAIT_MS)
 
 
 def wait_results(qtbot, w: MainWindow, n: int | None = None) -> None:
@@ -282,10 +223,10 @@ def test_export_starred_writes_full_resolution_files(qtbot, make_window, tmp_pat
         w.export_with(ExportOptions(indices=[1], folder=out, fmt="png", quality=90, policy="unique"))
     assert Path(blocker.args[0][0]).name == "big_colour_2 (2).png"
     # Never over the original, even when the planned name is the photo itself.
-    items = w.controller.plan_export([1], tmp_path, "png")
+    items = plan_export(w.state, [1], tmp_path, "png")
     items[0].dest = big
     items[0].overwrite = True
-    assert w.controller.resolve_conflicts(items)[0].dest != big
+    assert resolve_conflicts(items, Path(w.state.image.path))[0].dest != big
 
 
 def test_session_round_trip(qtbot, make_window, photo, tmp_path, qsettings):
@@ -302,7 +243,7 @@ def test_session_round_trip(qtbot, make_window, photo, tmp_path, qsettings):
     strokes = [s.to_dict() if hasattr(s, "to_dict") else s for s in w.state.hints.strokes]
     assert w.isWindowModified()
     session = tmp_path / "edit.polychrome"
-    assert w.controller.save_session(session)
+    assert w.files.save_session_to(session)
     assert not w.state.dirty
 
     w2 = make_window(settings=AppSettings(QSettings(str(tmp_path / "other.ini"), QSettings.Format.IniFormat)))
@@ -372,8 +313,8 @@ def test_opening_another_photo_mid_run_drops_stale_results(qtbot, make_window, p
     wait_results(qtbot, w)
     assert Path(w.state.image.path).name == "second.png"
     # The results belong to the second photo: its left half is the bright one.
-    left = w.state.display.gray_full[:, : W // 2].mean()
-    right = w.state.display.gray_full[:, W // 2 :].mean()
+    left = w.state.display.gray_full[:, : W // 2, 0].mean()  # B, G, R, X: any of the three is the gray
+    right = w.state.display.gray_full[:, W // 2 :, 0].mean()
     assert left > right
     assert w.result_view.image_size == (W, H)
 
@@ -506,7 +447,7 @@ def test_drop_recent_menu_and_device_change(qtbot, make_window, photo, tmp_path,
 
     other = two_region_photo(tmp_path / "other.png", dark=100, bright=180)
     open_and_wait(qtbot, w, other)
-    w._fill_recent()
+    w.files.fill_recent()
     entries = [a for a in w.recent_menu.actions() if a.text() == "photo.png"]
     assert entries and [a.text() for a in w.recent_menu.actions()][:2] == ["other.png", "photo.png"]
     entries[0].trigger()

@@ -12,29 +12,21 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
-from PySide6.QtCore import QCoreApplication, QSettings
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QColor, QImage, QPalette
 from PySide6.QtWidgets import QMessageBox, QToolButton
 
-from polychrome.core.models.registry import build_model
 from polychrome.desktop import controller as controller_module
-from polychrome.desktop import main_window as mw_module
+from polychrome.desktop import file_ops
 from polychrome.desktop.controls_panel import ControlsPanel
 from polychrome.desktop.export_dialog import ExportDialog
 from polychrome.desktop.main_window import MainWindow
+from polychrome.desktop.model.session import build_session
 from polychrome.desktop.results_grid import ResultsGrid
-from polychrome.desktop.settings import AppSettings
 
 W, H = 96, 64
 WAIT_MS = 30000  # an upper bound for waits that end as soon as their condition holds
-
-
-@pytest.fixture(scope="module")
-def model():
-    torch.manual_seed(0)
-    return build_model("polychrome-small").eval()
 
 
 @pytest.fixture
@@ -46,30 +38,10 @@ def photo(tmp_path) -> Path:
     return path
 
 
-@pytest.fixture
-def make_window(qtbot, tmp_path, model, monkeypatch):
-    monkeypatch.setattr(mw_module, "pasted_dir", lambda: tmp_path / "pasted")
-    for kind in ("warning", "critical", "information"):
-        monkeypatch.setattr(QMessageBox, kind, staticmethod(lambda *a, **k: QMessageBox.StandardButton.Ok))
-    # "Unsaved changes?" -> Discard, so closing a window is never held up by a question.
-    monkeypatch.setattr(
-        QMessageBox, "question", staticmethod(lambda *a, **k: QMessageBox.StandardButton.Discard)
-    )
-    windows = []
-
-    def make(loader=None) -> MainWindow:
-        settings = AppSettings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-        w = MainWindow(settings=settings, model_loader=loader or (lambda name, dev: model))
-        qtbot.addWidget(w)
-        w.resize(1200, 800)
-        w.show()
-        windows.append(w)
-        return w
-
-    yield make
-    for w in windows:
-        w.controller.cancel()
-        w.controller.wait_idle(WAIT_MS)
+@pytest.fixture(autouse=True)
+def discard_unsaved(messages):
+    """"Unsaved changes?" -> Discard, so closing a window is never held up by a question."""
+    messages.default_answer = QMessageBox.StandardButton.Discard
 
 
 def open_and_wait(qtbot, w: MainWindow, path: Path) -> None:
@@ -96,7 +68,7 @@ def test_export_action_toolbar_and_menu_export_the_result_on_show(qtbot, make_wi
             self.folder.setText(str(photo.parent / "out"))
             return int(accept[0])
 
-    monkeypatch.setattr(mw_module, "ExportDialog", Recording)
+    monkeypatch.setattr(file_ops, "ExportDialog", Recording)
     file_menu = next(a.menu() for a in w.menuBar().actions() if a.text().replace("&", "") == "File")
     button = w.toolbar.widgetForAction(w.act_export)
     assert isinstance(button, QToolButton) and w.act_export in file_menu.actions()
@@ -134,7 +106,7 @@ def test_star_does_not_lock_and_lock_does_not_star(qtbot, make_window, photo):
     w.star_button.click()  # unstarring keeps the lock
     assert w.state.starred == set() and set(w.state.locked) == {3}
     w.state.toggle_star(5)
-    session = w.controller.build_session()
+    session = build_session(w.state, w.controller.model_name)
     assert session.starred == [5] and set(session.locked) == {3}
 
 
@@ -143,7 +115,7 @@ def test_a_session_restores_stars_without_locks(qtbot, make_window, photo, tmp_p
     open_and_wait(qtbot, w, photo)
     w.state.toggle_star(4)
     path = tmp_path / "s.polychrome"
-    assert w.controller.save_session(path)
+    assert w.files.save_session_to(path)
     w2 = make_window()
     w2.open_path(path, ask=False)
     qtbot.waitUntil(lambda: len(w2.state.results) == w2.state.settings.n, timeout=WAIT_MS)
