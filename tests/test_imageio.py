@@ -1,9 +1,7 @@
-"""load_image: formats, bit depths, modes, orientation, colour profiles, and every kind of bad file."""
+"""load_image: formats, bit depths, modes, orientation and EXIF, on good files."""
 
 from __future__ import annotations
 
-import io
-import pickle
 import struct
 import zlib
 from pathlib import Path
@@ -11,116 +9,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tifffile
-from PIL import ExifTags, Image, ImageCms, ImageOps
-from skimage.color import rgb2lab
+from imageio_samples import (
+    gradient_rgb16,
+    save_exif_jpeg,
+    sk_L,
+)
+from PIL import ExifTags, Image, ImageOps
 
 from polychrome.core import imageio
 from polychrome.core.color import rgb_to_lab
 from polychrome.core.imageio import (
     COLOR_NOTICE,
     SUPPORTED_SUFFIXES,
-    ImageLoadError,
     LoadedImage,
     is_probably_color,
     load_image,
 )
-
-# ------------------------------------------------------------------ helpers ---
-
-
-def lstar_of_y(y: np.ndarray) -> np.ndarray:
-    """CIE L* of relative luminance, written out independently of the code under test."""
-    y = np.asarray(y, dtype=np.float64)
-    f = np.where(y > 0.008856, np.cbrt(y), 7.787 * y + 16 / 116)
-    return 116 * f - 16
-
-
-def sk_L(rgb01: np.ndarray) -> np.ndarray:
-    """Reference L* of float sRGB ``(H, W, 3)`` or gray ``(H, W)`` via scikit-image."""
-    if rgb01.ndim == 2:
-        rgb01 = np.repeat(rgb01[..., None], 3, axis=2)
-    return rgb2lab(rgb01.astype(np.float64))[..., 0]
-
-
-def gradient_rgb16(h: int = 40, w: int = 50) -> np.ndarray:
-    """Smooth 16-bit colour with values that 8 bits cannot represent."""
-    y, x = np.mgrid[0:h, 0:w].astype(np.float64)
-    r = (x / (w - 1)) * 0.9 + 0.05
-    g = (y / (h - 1)) * 0.8 + 0.1
-    b = 0.5 + 0.3 * np.sin(x / 5 + y / 7)
-    return np.round(np.stack([r, g, b], -1) * 65535 + 3).clip(0, 65535).astype(np.uint16)
-
-
-def _s15(v: float) -> bytes:
-    return struct.pack(">i", round(v * 65536))
-
-
-def _xyz_tag(x: float, y: float, z: float) -> bytes:
-    return b"XYZ " + b"\0" * 4 + _s15(x) + _s15(y) + _s15(z)
-
-
-def _gamma_tag(gamma: float) -> bytes:
-    return b"curv" + b"\0" * 4 + struct.pack(">IH", 1, round(gamma * 256)) + b"\0\0"
-
-
-def _para3_srgb_tag() -> bytes:
-    params = (2.4, 1 / 1.055, 0.055 / 1.055, 1 / 12.92, 0.04045)
-    return b"para" + b"\0" * 4 + struct.pack(">HH", 3, 0) + b"".join(_s15(v) for v in params)
-
-
-def make_icc(space: bytes, tags: dict[bytes, bytes]) -> bytes:
-    """A minimal ICC v2 display profile (what a scanner or camera would embed)."""
-    text = b"Polychrome test profile\0"
-    # textDescriptionType: ASCII part, then empty Unicode (8 bytes) and ScriptCode (3 + 67) parts.
-    desc = b"desc" + b"\0" * 4 + struct.pack(">I", len(text)) + text + b"\0" * (8 + 3 + 67)
-    tags = {
-        b"desc": desc,
-        b"wtpt": _xyz_tag(0.9642, 1.0, 0.8249),
-        b"cprt": b"text" + b"\0" * 4 + b"public domain\0",
-        **tags,
-    }
-    table = struct.pack(">I", len(tags))
-    data = b""
-    offset = 128 + 4 + 12 * len(tags)
-    for sig, body in tags.items():
-        table += struct.pack(">4sII", sig, offset + len(data), len(body))
-        data += body + b"\0" * (-len(body) % 4)
-    header = bytearray(128)
-    header[8:12] = struct.pack(">I", 0x02100000)
-    header[12:16] = b"mntr"
-    header[16:20] = space
-    header[20:24] = b"XYZ "
-    header[36:40] = b"acsp"
-    header[68:80] = _s15(0.9642) + _s15(1.0) + _s15(0.8249)
-    body = bytes(header) + table + data
-    return struct.pack(">I", len(body)) + body[4:]
-
-
-def linear_rgb_icc() -> bytes:
-    """Adobe RGB primaries with a linear (gamma 1.0) tone curve: far from sRGB, so mistakes show."""
-    return make_icc(
-        b"RGB ",
-        {
-            b"rXYZ": _xyz_tag(0.60974, 0.31111, 0.01947),
-            b"gXYZ": _xyz_tag(0.20528, 0.62567, 0.06087),
-            b"bXYZ": _xyz_tag(0.14919, 0.06322, 0.74457),
-            b"rTRC": _gamma_tag(1.0),
-            b"gTRC": _gamma_tag(1.0),
-            b"bTRC": _gamma_tag(1.0),
-        },
-    )
-
-
-def linear_gray_icc() -> bytes:
-    return make_icc(b"GRAY", {b"kTRC": _gamma_tag(1.0)})
-
-
-def save_exif_jpeg(path: Path, img: Image.Image, orientation: int) -> None:
-    exif = Image.Exif()
-    exif[ExifTags.Base.Orientation] = orientation
-    exif[ExifTags.Base.Make] = "TestCam"
-    img.save(path, quality=95, exif=exif.tobytes())
-
 
 # --------------------------------------------------------------- good files ---
 
@@ -384,201 +288,6 @@ def test_tiff_exif_keeps_descriptive_tags_only(tmp_path: Path) -> None:
     assert ExifTags.Base.StripOffsets not in exif and ExifTags.Base.ImageWidth not in exif
 
 
-# ------------------------------------------------------------ colour profiles ---
-
-
-def test_icc_8bit_rgb_converted_to_srgb(tmp_path: Path) -> None:
-    v = np.linspace(0.05, 0.95, 10)
-    rgb = np.repeat(np.round(v * 255)[None, :, None], 3, axis=2).astype(np.uint8)
-    icc = linear_rgb_icc()
-    Image.fromarray(rgb).save(tmp_path / "lin.png", icc_profile=icc)
-    loaded = load_image(tmp_path / "lin.png")
-    assert loaded.icc_profile == icc
-    # Gray in a linear space has luminance v itself, not the sRGB curve of v.
-    np.testing.assert_allclose(loaded.L[0], lstar_of_y(rgb[0, :, 0] / 255.0), atol=0.5)
-    assert np.abs(loaded.L[0] - sk_L(rgb / 255.0)[0]).max() > 10
-
-
-def test_icc_16bit_gray_exact(tmp_path: Path) -> None:
-    g = np.linspace(300, 65000, 24 * 16).reshape(24, 16).astype(np.uint16)
-    Image.fromarray(g).save(tmp_path / "g.png", icc_profile=linear_gray_icc())
-    loaded = load_image(tmp_path / "g.png")
-    np.testing.assert_allclose(loaded.L, lstar_of_y(g / 65535.0), atol=2e-3)
-    assert not any("8-bit" in n for n in loaded.notices)
-
-
-def test_icc_parametric_srgb_curve_is_neutral(tmp_path: Path) -> None:
-    g = np.linspace(0, 65535, 32 * 8).reshape(32, 8).astype(np.uint16)
-    Image.fromarray(g).save(tmp_path / "g.png", icc_profile=make_icc(b"GRAY", {b"kTRC": _para3_srgb_tag()}))
-    np.testing.assert_allclose(load_image(tmp_path / "g.png").L, sk_L(g / 65535.0), atol=0.02)
-
-
-def test_icc_16bit_rgb_tiff_matches_littlecms(tmp_path: Path) -> None:
-    rgb16 = gradient_rgb16(20, 30)
-    icc = linear_rgb_icc()
-    tifffile.imwrite(tmp_path / "c.tif", rgb16, photometric="rgb", iccprofile=icc)
-    loaded = load_image(tmp_path / "c.tif")
-    assert loaded.icc_profile == icc
-    # Reference: littleCMS on the same picture at 8 bits.
-    im8 = Image.fromarray(np.round(rgb16 / 257).astype(np.uint8))
-    ref = ImageCms.profileToProfile(
-        im8, ImageCms.ImageCmsProfile(io.BytesIO(icc)), ImageCms.createProfile("sRGB"), outputMode="RGB"
-    )
-    np.testing.assert_allclose(loaded.L, sk_L(np.asarray(ref) / 255.0), atol=0.6)
-
-
-def test_icc_16bit_fallback_through_littlecms(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    rgb16 = gradient_rgb16(20, 30)
-    tifffile.imwrite(tmp_path / "c.tif", rgb16, photometric="rgb", iccprofile=linear_rgb_icc())
-    exact = load_image(tmp_path / "c.tif").L
-    monkeypatch.setattr(imageio.icc, "float_transform", lambda icc, gray: None)  # as for a LUT-based profile
-    loaded = load_image(tmp_path / "c.tif")
-    assert any("8-bit precision" in n for n in loaded.notices)
-    np.testing.assert_allclose(loaded.L, exact, atol=0.6)
-
-
-def test_broken_icc_is_ignored_with_notice(tmp_path: Path) -> None:
-    gray = np.full((6, 6, 3), 100, np.uint8)
-    Image.fromarray(gray).save(tmp_path / "b.png", icc_profile=b"not a profile at all" * 10)
-    loaded = load_image(tmp_path / "b.png")
-    np.testing.assert_allclose(loaded.L, sk_L(gray / 255.0), atol=1e-3)
-    assert any("profile could not be used" in n for n in loaded.notices)
-
-
-def test_srgb_profile_round_trip(tmp_path: Path, rng: np.random.Generator) -> None:
-    rgb = rng.integers(0, 256, (10, 12, 3), dtype=np.uint8)
-    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
-    Image.fromarray(rgb).save(tmp_path / "s.png", icc_profile=srgb)
-    loaded = load_image(tmp_path / "s.png")
-    assert loaded.icc_profile == srgb
-    np.testing.assert_allclose(loaded.L, sk_L(rgb / 255.0), atol=0.6)
-
-
-# ----------------------------------------------------------------- bad files ---
-
-
-def _expect_error(path: Path, *words: str) -> ImageLoadError:
-    with pytest.raises(ImageLoadError) as info:
-        load_image(path)
-    msg = str(info.value)
-    assert path.name in msg, msg
-    for w in words:
-        assert w in msg.lower(), msg
-    assert "Traceback" not in msg
-    return info.value
-
-
-def test_missing_file(tmp_path: Path) -> None:
-    _expect_error(tmp_path / "nope.jpg", "does not exist")
-
-
-def test_folder(tmp_path: Path) -> None:
-    (tmp_path / "dir.png").mkdir()
-    _expect_error(tmp_path / "dir.png", "folder")
-
-
-def test_zero_bytes(tmp_path: Path) -> None:
-    (tmp_path / "empty.png").write_bytes(b"")
-    _expect_error(tmp_path / "empty.png", "empty")
-
-
-def test_not_an_image(tmp_path: Path) -> None:
-    (tmp_path / "notes.jpg").write_text("shopping list: milk, eggs\n" * 20)
-    _expect_error(tmp_path / "notes.jpg", "not an image")
-
-
-def test_unsupported_format(tmp_path: Path) -> None:
-    Image.fromarray(np.zeros((4, 4), np.uint8)).save(tmp_path / "anim.gif")
-    _expect_error(tmp_path / "anim.gif", "gif", "not supported")
-
-
-def _truncate(path: Path, frac: float) -> None:
-    data = path.read_bytes()
-    path.write_bytes(data[: int(len(data) * frac)])
-
-
-@pytest.mark.parametrize("frac", [0.5, 0.97])
-def test_truncated_jpeg(tmp_path: Path, rng: np.random.Generator, frac: float) -> None:
-    path = tmp_path / "cut.jpg"
-    Image.fromarray(rng.integers(0, 256, (64, 80, 3), dtype=np.uint8)).save(path, quality=90)
-    _truncate(path, frac)
-    _expect_error(path, "truncated")
-
-
-@pytest.mark.parametrize("frac", [0.5, 0.97])
-def test_truncated_png(tmp_path: Path, rng: np.random.Generator, frac: float) -> None:
-    path = tmp_path / "cut.png"
-    Image.fromarray(rng.integers(0, 256, (64, 80, 3), dtype=np.uint8)).save(path)
-    _truncate(path, frac)
-    _expect_error(path, "truncated")
-
-
-def test_truncated_16bit_tiff(tmp_path: Path) -> None:
-    path = tmp_path / "cut.tif"
-    tifffile.imwrite(path, gradient_rgb16(), photometric="rgb")
-    _truncate(path, 0.6)
-    _expect_error(path, "truncated")
-
-
-def test_truncated_16bit_colour_png(tmp_path: Path) -> None:
-    codecs = pytest.importorskip("imagecodecs")
-    path = tmp_path / "cut16.png"
-    path.write_bytes(codecs.png_encode(gradient_rgb16()))
-    _truncate(path, 0.6)
-    _expect_error(path, "truncated")
-
-
-def test_truncation_detected_even_if_pillow_was_told_to_accept_it(
-    tmp_path: Path, rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from PIL import ImageFile
-
-    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
-    path = tmp_path / "cut.jpg"
-    Image.fromarray(rng.integers(0, 256, (64, 80, 3), dtype=np.uint8)).save(path)
-    _truncate(path, 0.5)
-    _expect_error(path, "truncated")
-    assert ImageFile.LOAD_TRUNCATED_IMAGES is True  # restored for whoever set it
-
-
-def test_corrupt_png_crc(tmp_path: Path, rng: np.random.Generator) -> None:
-    path = tmp_path / "bad.png"
-    Image.fromarray(rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)).save(path)
-    data = bytearray(path.read_bytes())
-    data[40:60] = bytes(20)  # clobber the start of the pixel data
-    path.write_bytes(bytes(data))
-    _expect_error(path, "damaged")
-
-
-def test_decompression_bomb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "big.png"
-    Image.fromarray(np.zeros((20, 30), np.uint8)).save(path)
-    monkeypatch.setattr(imageio.errors, "MAX_PIXELS", 500)
-    err = _expect_error(path, "too large", "30 x 20")
-    assert err.path == path
-
-
-def test_decompression_bomb_16bit_tiff(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "big.tif"
-    tifffile.imwrite(path, np.zeros((20, 30, 3), np.uint16), photometric="rgb")
-    monkeypatch.setattr(imageio.errors, "MAX_PIXELS", 500)
-    _expect_error(path, "too large")
-
-
-@pytest.mark.filterwarnings("ignore:.*zero-size")
-def test_zero_size_image(tmp_path: Path) -> None:
-    path = tmp_path / "zero.tif"
-    tifffile.imwrite(path, np.zeros((0, 5), np.uint16))
-    _expect_error(path, "no pixels")
-
-
-def test_error_is_picklable(tmp_path: Path) -> None:
-    with pytest.raises(ImageLoadError) as info:
-        load_image(tmp_path / "gone.png")
-    again = pickle.loads(pickle.dumps(info.value))
-    assert str(again) == str(info.value) and again.path == info.value.path
-
-
 # ------------------------------------------------------------------ helpers ---
 
 
@@ -601,3 +310,27 @@ def test_supported_suffixes_are_loadable(tmp_path: Path) -> None:
         path = tmp_path / f"x{suffix}"
         Image.fromarray(np.full((3, 3), 128, np.uint8)).convert("RGB").save(path, fmt)
         assert load_image(path).L.shape == (3, 3)
+
+
+def test_16bit_cmyk_tiff_read_at_8bit_with_notices(tmp_path: Path) -> None:
+    cmyk = np.zeros((8, 10, 4), np.uint16)
+    cmyk[..., 3] = 65535 // 2  # half black ink, no colour
+    tifffile.imwrite(tmp_path / "cmyk.tif", cmyk, photometric="separated")
+    loaded = load_image(tmp_path / "cmyk.tif")
+    assert loaded.mode == "CMYK" and loaded.bit_depth == 16 and not loaded.was_color
+    assert any("8-bit precision" in n for n in loaded.notices)
+    assert any("CMYK" in n and "generic formula" in n for n in loaded.notices)
+    assert 40 < float(loaded.L.mean()) < 70  # mid gray, not black or white
+
+
+def test_16bit_gray_alpha_png_over_white(tmp_path: Path) -> None:
+    imagecodecs = pytest.importorskip("imagecodecs")
+    la = np.zeros((6, 8, 2), np.uint16)
+    la[..., 0] = 13107  # gray 0.2
+    la[:, 4:, 1] = 65535  # right half opaque, left half transparent
+    (tmp_path / "la.png").write_bytes(imagecodecs.png_encode(la))
+    loaded = load_image(tmp_path / "la.png")
+    assert loaded.mode == "LA;16" and loaded.bit_depth == 16
+    np.testing.assert_allclose(loaded.L[:, :4], 100.0, atol=1e-3)
+    np.testing.assert_allclose(loaded.L[:, 4:], sk_L(np.full((6, 4), 0.2)), atol=1e-3)
+    assert any("white background" in n for n in loaded.notices)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -55,8 +56,11 @@ def megapixels(pixels: int) -> str:
     return f"{pixels / 1e6:.3g} megapixels"
 
 
-def too_large_reason() -> str:
-    return f"the image is too large to open safely (the limit is {megapixels(MAX_PIXELS)})"
+def too_large_reason(e: BaseException) -> str:
+    """For Pillow's DecompressionBombError, whose message gives the image's pixel count."""
+    found = re.search(r"\((\d+) pixels\)", str(e))
+    size = f" ({megapixels(int(found.group(1)))})" if found else ""
+    return f"the image is too large to open safely{size}; the limit is {megapixels(MAX_PIXELS)}"
 
 
 def check_size(p: Path, w: int, h: int) -> None:

@@ -29,7 +29,7 @@ def load_image(path: Path | str) -> LoadedImage:
     except ImageLoadError:
         raise
     except Image.DecompressionBombError as e:
-        raise ImageLoadError(p, too_large_reason()) from e
+        raise ImageLoadError(p, too_large_reason(e)) from e
     except MemoryError as e:
         raise ImageLoadError(p, "there is not enough memory to open an image this large") from e
     except OSError as e:
