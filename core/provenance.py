@@ -112,8 +112,9 @@ def export_exif(source_exif: bytes | None, provenance: Provenance) -> Image.Exif
             exif = Image.Exif()
     ours = provenance.description()
     theirs = exif.get(ExifTags.Base.ImageDescription)
-    keep = isinstance(theirs, str) and theirs.strip() and "Polychrome" not in theirs
-    exif[ExifTags.Base.ImageDescription] = f"{theirs.strip()}\n{ours}" if keep else ours
+    theirs = theirs.strip() if isinstance(theirs, str) else ""
+    keep = theirs and "Polychrome" not in theirs  # an export of an export says it once
+    exif[ExifTags.Base.ImageDescription] = f"{theirs}\n{ours}" if keep else ours
     exif[ExifTags.Base.Software] = software()
     return exif
 

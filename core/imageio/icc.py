@@ -142,7 +142,7 @@ def float_transform(icc: bytes, gray: bool) -> FloatTransform | None:
     space = p.xcolor_space.strip()
     if not p.is_matrix_shaper or space != ("GRAY" if gray else "RGB"):
         return None
-    if p.clut.get(ImageCms.Intent.PERCEPTUAL, (False,))[0]:
+    if (p.clut or {}).get(ImageCms.Intent.PERCEPTUAL, (False,))[0]:
         return None  # littleCMS would use the profile's LUT for our intent, not the shaper
     try:
         if gray:
@@ -150,9 +150,7 @@ def float_transform(icc: bytes, gray: bool) -> FloatTransform | None:
             fn: FloatTransform = lambda v: linear_to_srgb(np.clip(curve(v), 0.0, 1.0))  # noqa: E731
         else:
             curves = _tone_curves(icc, (b"rTRC", b"gTRC", b"bTRC"))
-            colorants = [p.red_colorant, p.green_colorant, p.blue_colorant]
-            device_to_pcs = np.array([c[0] for c in colorants], dtype=np.float64).T  # columns: XYZ (D50)
-            m = (_srgb_from_pcs() @ device_to_pcs).T.astype(np.float32)
+            m = (_srgb_from_pcs() @ _colorant_matrix(profile)).T.astype(np.float32)
 
             def fn(v: np.ndarray) -> np.ndarray:
                 lin = np.stack([curves[c](v[..., c]) for c in range(3)], axis=-1)
@@ -166,9 +164,16 @@ def float_transform(icc: bytes, gray: bool) -> FloatTransform | None:
 @lru_cache(maxsize=1)
 def _srgb_from_pcs() -> np.ndarray:
     """PCS XYZ (D50) -> linear sRGB: the inverse of littleCMS's own sRGB colorant matrix."""
-    p = srgb_profile().profile
-    cols = [p.red_colorant[0], p.green_colorant[0], p.blue_colorant[0]]
-    return np.linalg.inv(np.array(cols, dtype=np.float64).T)
+    return np.linalg.inv(_colorant_matrix(srgb_profile()))
+
+
+def _colorant_matrix(profile: ImageCms.ImageCmsProfile) -> np.ndarray:
+    """Linear device RGB -> PCS XYZ (D50): the profile's colorants as columns (KeyError if missing)."""
+    p = profile.profile
+    colorants = [p.red_colorant, p.green_colorant, p.blue_colorant]
+    if any(c is None for c in colorants):
+        raise KeyError("colorant")
+    return np.array([c[0] for c in colorants if c is not None], dtype=np.float64).T
 
 
 def _agrees_with_littlecms(fn: FloatTransform, icc: bytes, gray: bool) -> bool:

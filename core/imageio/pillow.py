@@ -19,7 +19,7 @@ from .pixels import LoadedImage, Pixels, finish, float_unit
 try:  # optional: exact 16-bit colour PNG
     import imagecodecs
 except ImportError:  # pragma: no cover - depends on the environment
-    imagecodecs = None
+    imagecodecs = None  # type: ignore[assignment]
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -49,7 +49,7 @@ def load_tiff(p: Path, im: Image.Image | None) -> LoadedImage:
         if page.photometric not in _READABLE:
             if im is not None:
                 return _at_8bit(p, im, bits)
-            kind = f"{page.photometric.name}, {bits}-bit"
+            kind = f"{getattr(page.photometric, 'name', page.photometric)}, {bits}-bit"
             raise ImageLoadError(p, f"this kind of TIFF ({kind}) is not supported")
         check_size(p, int(page.imagewidth), int(page.imagelength))
         try:
