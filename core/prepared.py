@@ -14,17 +14,18 @@ is written once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 import torch
 
 from .bins import annealed_mean
+from .color import lab_to_rgb
 from .hints import HintDocument, HintEngine, suggest_colors
 from .models.base import MarginalModel, Marginals
 from .pipeline import compose_rgb, predict_marginals
-from .sampler import SamplerSettings, SampleSet, l_at_working_res, sample
+from .sampler import ObjectRegions, SamplerSettings, SampleSet, l_at_working_res, object_regions, sample
 
 
 @dataclass
@@ -39,6 +40,7 @@ class PreparedImage:
     L_full: np.ndarray
     L_work: torch.Tensor
     engine: HintEngine
+    _objects: ObjectRegions | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_marginals(cls, marginals: Marginals, L_full: np.ndarray) -> PreparedImage:
@@ -109,7 +111,7 @@ class PreparedImage:
             logits = self.logits(hints)
         locked_dev = {i: ab.to(self.device) for i, ab in (locked or {}).items()} or None
         with torch.inference_mode():
-            return sample(
+            ss = sample(
                 logits,
                 self.centres,
                 self.L_work,
@@ -117,7 +119,22 @@ class PreparedImage:
                 locked=locked_dev,
                 locked_seeds=locked_seeds,
                 best_guess=self.marginals.best_guess,
+                regions=self.objects() if settings.method == "objects" else None,
             )
+            if hints is not None:
+                # Full-strength paint holds its colour in every new result (locked ones stay).
+                ss.ab = self.engine.constrain(ss.ab, hints, skip=set(locked or {}))
+        return ss
+
+    def objects(self) -> ObjectRegions:
+        """Objects of the photo for object-level draws, from the network's own marginals (so a
+        hint changes which colour an object takes, not where the object is); computed once."""
+        if self._objects is None:
+            with torch.inference_mode():
+                lg = self.marginals.logits
+                probs = torch.softmax(lg[0].reshape(lg.shape[1], -1).T.float(), dim=1)
+                self._objects = object_regions(probs, self.centres, self.L_work)
+        return self._objects
 
     def best_guess(
         self, hints: HintDocument | None = None, T: float | None = None, logits: torch.Tensor | None = None
@@ -131,8 +148,11 @@ class PreparedImage:
                 ab = self.marginals.best_guess.ab(logits, self.centres)
             else:
                 ab = annealed_mean(logits, self.centres, T)
-        saturation = 1.0 if hints is None else float(hints.saturation)
-        return ab if saturation == 1.0 else ab * saturation
+        if hints is None:
+            return ab
+        ab = ab if hints.saturation == 1.0 else ab * float(hints.saturation)
+        with torch.inference_mode():
+            return self.engine.constrain(ab, hints)
 
     def compose(
         self,
@@ -143,6 +163,23 @@ class PreparedImage:
         """ab at working resolution -> sRGB ``(H, W, 3)`` under full-res L (or under ``L``, e.g. a
         downscaled copy for a preview)."""
         return compose_rgb(self.L_full if L is None else L, ab, out_dtype)
+
+    def pick_colour(self, ab: torch.Tensor, x: float, y: float) -> tuple[float, float, float]:
+        """The colour one result gives the object under full-resolution point ``(x, y)``.
+
+        ``ab``: that result, ``(2, h, w)`` or ``(1, 2, h, w)`` at working resolution. The result's
+        ab and L* are averaged over the fine object region under the point (the same regions
+        object draws use), so one click takes the object's colour, not one pixel's texture.
+        Returns sRGB in [0, 1], clipped to the gamut (a hint reads it as hue and saturation).
+        """
+        ab = ab.reshape(2, *self.shape).float().cpu()
+        xw, yw = self.to_working(x, y)
+        fine = self.objects().fine.cpu()
+        inside = fine == fine[yw, xw]
+        a, b = (float(ab[i][inside].mean()) for i in range(2))
+        L = float(self.L_work.reshape(self.shape).float().cpu()[inside].mean())
+        rgb = np.clip(lab_to_rgb(np.array([[L, a, b]], np.float32))[0], 0.0, 1.0)
+        return float(rgb[0]), float(rgb[1]), float(rgb[2])
 
     def suggestions(self, x: float, y: float, k: int = 6) -> list:
         """The ``k`` most likely colours at full-resolution point ``(x, y)``: ``[(rgb, p), ...]``."""

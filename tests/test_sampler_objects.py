@@ -57,17 +57,19 @@ def near(ab: torch.Tensor, colour: tuple[float, float], radius: float) -> torch.
 
 def test_equal_grays_with_different_marginals_are_different_objects():
     logits, L = scene({RED: 1.0}, {GREEN: 1.0})  # one gray, two colours: the marginals split them
-    reg = object_regions(probs_of(logits), L)
+    reg = object_regions(probs_of(logits), CENTRES, L)
     coarse = reg.coarse
-    assert len(set(coarse[:, :16].flatten().tolist())) == 1 and len(set(coarse[:, 16:].flatten().tolist())) == 1
+    assert (
+        len(set(coarse[:, :16].flatten().tolist())) == 1 and len(set(coarse[:, 16:].flatten().tolist())) == 1
+    )
     assert coarse[0, 0] != coarse[0, -1]
     # Same marginals on both sides but a big step of L between them: two objects as well.
     logits, L = scene({RED: 0.5, BLUE: 0.5}, {RED: 0.5, BLUE: 0.5}, L_left=30.0, L_right=75.0)
-    coarse = object_regions(probs_of(logits), L).coarse
+    coarse = object_regions(probs_of(logits), CENTRES, L).coarse
     assert coarse[0, 0] != coarse[0, -1]
     # Same marginals, same gray: one object.
     logits, L = scene({RED: 0.5, BLUE: 0.5}, {RED: 0.5, BLUE: 0.5})
-    assert object_regions(probs_of(logits), L).n_coarse == 1
+    assert object_regions(probs_of(logits), CENTRES, L).n_coarse == 1
 
 
 def test_region_modes_split_hues_and_keep_neutral_apart():
@@ -133,7 +135,7 @@ def test_parts_follow_their_object_unless_their_marginal_rejects_its_colour():
 def test_lower_temperature_prefers_the_heavier_mode():
     logits, L = scene({RED: 0.7, BLUE: 0.3}, {RED: 0.7, BLUE: 0.3})
     probs = probs_of(logits)
-    reg = object_regions(probs, L)
+    reg = object_regions(probs, CENTRES, L)
     red = CENTRES[nearest(RED)]
 
     def share(T: float) -> float:
@@ -155,7 +157,7 @@ def test_object_draws_reproduce_from_their_seeds_and_keep_locks():
     b = sample(logits, CENTRES, L, SamplerSettings(n=5, seed=4, iterations=15), locked=locked)
     assert torch.equal(b.ab[2], a.ab[2])
     # Regions passed in (computed once per image) give the same results as computed here.
-    reg = object_regions(probs_of(logits), L)
+    reg = object_regions(probs_of(logits), CENTRES, L)
     assert torch.equal(sample(logits, CENTRES, L, st, regions=reg).ab, a.ab)
 
 
@@ -163,3 +165,22 @@ def test_pooled_marginals_average_per_region():
     probs = torch.tensor([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]])
     labels = torch.tensor([0, 0, 1])
     assert torch.allclose(pooled_marginals(probs, labels, 2), torch.tensor([[0.5, 0.5], [0.5, 0.5]]))
+
+
+def test_pick_colour_takes_the_objects_mean_colour_in_that_result():
+    from polychrome.core.color import rgb_to_lab
+    from polychrome.core.models.base import BestGuess, Marginals
+    from polychrome.core.prepared import PreparedImage
+
+    h, w = 16, 32
+    logits, L = scene({RED: 1.0}, {GREEN: 1.0}, h, w, 45.0, 65.0)
+    L_full = L[0, 0].repeat_interleave(4, 0).repeat_interleave(4, 1).numpy()  # (64, 128)
+    prep = PreparedImage.from_marginals(Marginals(logits, CENTRES, BestGuess(0.38)), L_full)
+    ab = torch.zeros(2, h, w)
+    ab[:, :, : w // 2] = torch.tensor([30.0, 20.0]).view(2, 1, 1)
+    ab[:, :, w // 2 :] = torch.tensor([-25.0, 15.0]).view(2, 1, 1)
+    ab[:, ::2, : w // 2] += 6.0  # texture inside the object: the pick is its mean, not one pixel's
+    for (x, y), L_obj, want in (((10.0, 20.0), 45.0, (33.0, 23.0)), ((120.0, 50.0), 65.0, (-25.0, 15.0))):
+        lab = rgb_to_lab(torch.tensor([prep.pick_colour(ab, x, y)]).numpy())[0]
+        assert abs(lab[0] - L_obj) < 1.0, lab  # the object's own lightness
+        assert abs(lab[1] - want[0]) < 1.5 and abs(lab[2] - want[1]) < 1.5, lab

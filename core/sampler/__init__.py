@@ -264,7 +264,7 @@ def sample(
             k = len(draw_slots)
             seeds = candidate_seeds(settings.seed, n_candidates(k, settings.diversity))
             if settings.method == "objects":
-                objs = regions if regions is not None else object_regions(probs, L_work)
+                objs = regions if regions is not None else object_regions(probs, centres, L_work)
                 od = draw_objects(probs, centres, objs, seeds, settings.temperature)
                 maps = colour_maps(od, objs, h, w)
                 pick = select_diverse(maps, od.loglik, torch.stack(fixed), k, settings.diversity)
@@ -323,7 +323,7 @@ def sample_from_seed(
         probs = torch.softmax(_pixels_major(logits), dim=1)
         L_work = L_work.to(device=logits.device, dtype=torch.float32)
         if settings.method == "objects":
-            objs = regions if regions is not None else object_regions(probs, L_work)
+            objs = regions if regions is not None else object_regions(probs, centres, L_work)
             od = draw_objects(probs, centres, objs, [int(seed)], settings.temperature)
             s, c = _object_results(probs, centres, colour_maps(od, objs, h, w), h, w)
         else:
