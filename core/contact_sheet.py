@@ -1,4 +1,5 @@
-"""Contact sheets: one row per photo, ground truth | input | each model's best guess.
+"""Contact sheets: one row per photo, ground truth | input | each model's best guess, or
+(:func:`render_results`) ground truth | input | one model's N results as the editor's grid has them.
 
 Sources are file paths, ``skimage:NAME`` for a photo scikit-image ships (e.g.
 ``skimage:camera``, a real black-and-white print), and an ``aged:`` prefix that
@@ -18,6 +19,7 @@ from PIL import Image, ImageDraw
 from .color import lab_to_rgb, rgb_to_lab
 from .models import MarginalModel
 from .pipeline import best_guess_ab, compose_rgb, predict_marginals
+from .sampler import SamplerSettings
 
 
 @dataclass
@@ -72,6 +74,45 @@ def load_rows(specs: Sequence[str], short_side: int = 256) -> list[SheetRow]:
     return rows
 
 
+def _grid(cols: list[str], rows: Sequence[SheetRow], tiles_of, cell: int) -> Image.Image:
+    """Columns ``cols``; row ``i``: ground truth, input, then ``tiles_of(row)`` (uint8 RGB)."""
+    head = 18
+    sheet = Image.new("RGB", (cell * len(cols), head + len(rows) * (cell + head)), "white")
+    draw = ImageDraw.Draw(sheet)
+    for j, c in enumerate(cols):
+        draw.text((j * cell + 4, 3), c, fill="black")
+    for i, row in enumerate(rows):
+        y = head + i * (cell + head)
+        draw.text((4, y + 2), row.label, fill="black")
+        gray = np.clip(lab_to_rgb(np.dstack([row.L, np.zeros_like(row.L), np.zeros_like(row.L)])), 0, 1)
+        tiles = [row.truth, row.shown if row.shown is not None else (gray * 255 + 0.5).astype(np.uint8)]
+        for j, t in enumerate(tiles + list(tiles_of(row))):
+            if t is None:
+                draw.text((j * cell + 10, y + cell // 2), "(black-and-white original)", fill="gray")
+                continue
+            im = Image.fromarray(t)
+            im.thumbnail((cell - 4, cell - 4), Image.Resampling.LANCZOS)
+            sheet.paste(im, (j * cell + 2, y + head))
+    return sheet
+
+
+def render_results(
+    rows: Sequence[SheetRow], model: MarginalModel, settings: SamplerSettings, cell: int = 200
+) -> Image.Image:
+    """Grid image: ground truth, input, then ``settings.n`` results (result 1 is the best guess)."""
+    from .prepared import PreparedImage
+
+    def tiles(row: SheetRow) -> list[np.ndarray]:
+        prep = PreparedImage.predict(model, row.L)
+        ss = prep.sample(settings)
+        return [(np.clip(prep.compose(ab), 0, 1) * 255 + 0.5).astype(np.uint8) for ab in ss.ab]
+
+    cols = ["ground truth", "input", "result 1: best guess"] + [
+        f"result {i + 1}" for i in range(1, settings.n)
+    ]
+    return _grid(cols, rows, tiles, cell)
+
+
 def render(
     rows: Sequence[SheetRow],
     models: dict[str, MarginalModel],
@@ -86,24 +127,12 @@ def render(
         )
 
     cols = ["ground truth", "input"] + [f"{n} ({rule(m)})" for n, m in models.items()]
-    head = 18
-    sheet = Image.new("RGB", (cell * len(cols), head + len(rows) * (cell + head)), "white")
-    draw = ImageDraw.Draw(sheet)
-    for j, c in enumerate(cols):
-        draw.text((j * cell + 4, 3), c, fill="black")
-    for i, row in enumerate(rows):
-        y = head + i * (cell + head)
-        draw.text((4, y + 2), row.label, fill="black")
-        gray = np.clip(lab_to_rgb(np.dstack([row.L, np.zeros_like(row.L), np.zeros_like(row.L)])), 0, 1)
-        tiles = [row.truth, row.shown if row.shown is not None else (gray * 255 + 0.5).astype(np.uint8)]
+
+    def tiles(row: SheetRow) -> list[np.ndarray]:
+        out = []
         for model in models.values():
             ab = best_guess_ab(predict_marginals(model, row.L))
-            tiles.append((np.clip(compose_rgb(row.L, ab), 0, 1) * 255 + 0.5).astype(np.uint8))
-        for j, t in enumerate(tiles):
-            if t is None:
-                draw.text((j * cell + 10, y + cell // 2), "(black-and-white original)", fill="gray")
-                continue
-            im = Image.fromarray(t)
-            im.thumbnail((cell - 4, cell - 4), Image.Resampling.LANCZOS)
-            sheet.paste(im, (j * cell + 2, y + head))
-    return sheet
+            out.append((np.clip(compose_rgb(row.L, ab), 0, 1) * 255 + 0.5).astype(np.uint8))
+        return out
+
+    return _grid(cols, rows, tiles, cell)

@@ -8,8 +8,9 @@ import numpy as np
 import torch
 
 from polychrome.core.color import rgb_to_lab
-from polychrome.core.contact_sheet import age_print, load_rows, render
+from polychrome.core.contact_sheet import age_print, load_rows, render, render_results
 from polychrome.core.models import build_model
+from polychrome.core.sampler import SamplerSettings
 from polychrome.core.skin import Face, face_warmth_contrast, skin_fraction
 
 
@@ -35,6 +36,20 @@ def test_sheet_has_a_row_per_photo_and_a_column_per_model() -> None:
     model = build_model("polychrome-small").eval()
     sheet = render(rows, {"a": model, "b": model}, cell=80)
     assert sheet.size == (4 * 80, 18 + 2 * (80 + 18))
+
+
+def test_results_sheet_shows_the_grids_results_best_guess_first() -> None:
+    torch.manual_seed(0)
+    rows = load_rows(["skimage:chelsea"], short_side=48)
+    model = build_model("polychrome-small").eval()
+    sheet = render_results(rows, model, SamplerSettings(n=3, iterations=5), cell=60)
+    assert sheet.size == (5 * 60, 18 + (60 + 18))
+    px = np.asarray(sheet).astype(int)
+    tiles = [px[18 + 18 + 5 : 18 + 18 + 30, j * 60 + 5 : j * 60 + 40] for j in range(5)]
+    gray = tiles[1]
+    assert np.abs(gray - gray.mean(-1, keepdims=True)).max() <= 2  # the input is gray
+    for t in tiles[2:]:  # every result is coloured, unlike the input
+        assert np.abs(t - t.mean(-1, keepdims=True)).mean() > 1
 
 
 def _faces_image(face_ab: tuple[float, float], bg_ab: tuple[float, float]) -> np.ndarray:

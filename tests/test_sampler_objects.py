@@ -184,3 +184,25 @@ def test_pick_colour_takes_the_objects_mean_colour_in_that_result():
         lab = rgb_to_lab(torch.tensor([prep.pick_colour(ab, x, y)]).numpy())[0]
         assert abs(lab[0] - L_obj) < 1.0, lab  # the object's own lightness
         assert abs(lab[1] - want[0]) < 1.5 and abs(lab[2] - want[1]) < 1.5, lab
+
+
+def test_a_small_change_of_near_equal_modes_moves_few_draws():
+    # Red and blue nearly tied; a nudge (as a hint elsewhere can give) swaps which is heavier.
+    from polychrome.core.sampler.modes import _choose
+
+    before = region_modes(torch.softmax(marginal({RED: 0.46, BLUE: 0.44, GREEN: 0.10}), 0)[None], CENTRES)
+    after = region_modes(torch.softmax(marginal({RED: 0.44, BLUE: 0.46, GREEN: 0.10}), 0)[None], CENTRES)
+    u = torch.rand(2000, generator=torch.Generator().manual_seed(0))
+
+    def drawn(m):
+        many = type(m)(
+            *(t.expand(len(u), *t.shape[1:]) for t in (m.colour, m.mass, m.pooled, m.key, m.member))
+        )
+        return many.colour[torch.arange(len(u)), _choose(many, 1.0, u)]
+
+    moved = (drawn(before) - drawn(after)).norm(dim=1) > 1.0
+    # Only the draws whose u lies in the 0.02-wide strip between the two modes may change
+    # (laid out by mass, ~90 % would); 0.1 leaves room for sampling error over 2000 draws.
+    assert float(moved.float().mean()) < 0.1
+    freq = (drawn(before) - torch.tensor(RED)).norm(dim=1) < 15
+    assert 0.40 < float(freq.float().mean()) < 0.52  # still drawn in proportion to the mass

@@ -21,13 +21,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, required=True, help="output image (.jpg or .png)")
     p.add_argument("--size", type=int, default=256, help="short side the photos are colourised at")
     p.add_argument("--cell", type=int, default=200, help="tile size in the sheet (px)")
+    p.add_argument(
+        "--results",
+        type=int,
+        default=0,
+        metavar="N",
+        help="instead of best guesses: the first model's N results, as the editor's grid shows them",
+    )
+    p.add_argument("--seed", type=int, default=0, help="with --results: the sampler's seed")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     add_threads_option(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..contact_sheet import load_rows, render
+    from ..contact_sheet import load_rows, render, render_results
     from ..models import DEFAULT_MODEL, ModelNotFoundError, load_model
 
     apply_threads(args)
@@ -38,7 +46,13 @@ def run(args: argparse.Namespace) -> int:
     except (ModelNotFoundError, RuntimeError, OSError, AttributeError) as e:
         print(f"polychrome sheet: {e}", file=sys.stderr)
         return 2
-    sheet = render(rows, models, args.cell)
+    if args.results > 0:
+        from ..sampler import SamplerSettings
+
+        settings = SamplerSettings(n=args.results, seed=args.seed)
+        sheet = render_results(rows, next(iter(models.values())), settings, args.cell)
+    else:
+        sheet = render(rows, models, args.cell)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.out.with_name(args.out.name + ".tmp")
     sheet.save(tmp, format="JPEG" if args.out.suffix.lower() in (".jpg", ".jpeg") else "PNG", quality=90)
