@@ -206,3 +206,17 @@ def test_a_small_change_of_near_equal_modes_moves_few_draws():
     assert float(moved.float().mean()) < 0.1
     freq = (drawn(before) - torch.tensor(RED)).norm(dim=1) < 15
     assert 0.40 < float(freq.float().mean()) < 0.52  # still drawn in proportion to the mass
+
+
+def test_shades_vary_inside_the_drawn_mode_and_never_leave_it():
+    # One object, sure it is blue, unsure which blue: draws differ in shade, never in hue.
+    navy, sky = (10, -40), (-10, -30)
+    logits, L = scene({navy: 0.5, sky: 0.5}, {navy: 0.5, sky: 0.5})
+    probs = probs_of(logits)
+    reg = object_regions(probs, CENTRES, L)
+    d = draw_objects(probs, CENTRES, reg, list(range(60)), 1.0)
+    colours = d.fine_colour.reshape(-1, 2)
+    near_navy = (colours - torch.tensor(navy, dtype=torch.float32)).norm(dim=1) < 5
+    near_sky = (colours - torch.tensor(sky, dtype=torch.float32)).norm(dim=1) < 5
+    assert bool((near_navy | near_sky).all())  # every draw is one of the object's blues
+    assert 0.25 < float(near_navy.float().mean()) < 0.75  # both, about equally often
