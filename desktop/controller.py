@@ -12,43 +12,26 @@ Scheduling only: debouncing, the stale-result counters and the workers. The rule
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
-from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QThreadPool, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal, Slot
 
 from polychrome.core.hints import Stroke
-from polychrome.core.imageio import ImageLoadError
-from polychrome.core.models import DEFAULT_MODEL, ModelNotFoundError, load_model
+from polychrome.core.models import DEFAULT_MODEL, load_model
 from polychrome.core.session import Session, load_session
 
 from . import jobs
-from .model import EditorDocument, ExportItem
+from .model import EditorDocument, ExportItem, errors
 from .model import session as session_rules
-from .workers import Job, LatestOnlyRunner
+from .model.errors import ErrorKind
+from .workers import Job, LatestOnlyRunner, drain
 
 SLIDER_DEBOUNCE_MS = 40  # settings: coalesce slider drags, still feels immediate
 DRAG_DEBOUNCE_MS = 120  # strokes in progress: refresh when the brush pauses this long
 DETAIL_DELAY_MS = 250  # full-resolution render of the result on show, once things settle
-
-
-class ErrorKind:
-    LOAD = "load"
-    MODEL_MISSING = "model_missing"
-    OUT_OF_MEMORY = "oom"
-    NETWORK = "network"
-    SAMPLING = "sampling"
-    EXPORT = "export"
-    SESSION = "session"
-
-
-def is_out_of_memory(e: BaseException) -> bool:
-    oom = getattr(torch.cuda, "OutOfMemoryError", None)
-    return (oom is not None and isinstance(e, oom)) or "out of memory" in str(e).lower()
 
 
 @dataclass
@@ -65,7 +48,7 @@ class EditorController(QObject):
     error = Signal(str, str, str)  # kind, message, technical detail
     notice = Signal(str)  # non-fatal information for the status bar
     busy_changed = Signal(str, bool)  # task ("load", "network", "sampling", "export"), busy
-    detail_ready = Signal(int, object)  # result index, (H, W, 3) uint8 at full resolution
+    detail_ready = Signal(int, object)  # result index, preview (h, w, 3) RGB or full-res (H, W, 4) BGRX
     export_progress = Signal(int, int)
     export_finished = Signal(list)  # written paths
     image_opened = Signal(str)  # path, once the original is on show
@@ -123,11 +106,7 @@ class EditorController(QObject):
         return self._device_override or self.device_pref
 
     def is_busy(self, task: str | None = None) -> bool:
-        if (
-            task in (None, "load", "network")
-            and self._task is not None
-            and (task is None or task == self._task)
-        ):
+        if task in (None, "load", "network") and self._task is not None and task in (None, self._task):
             return True
         if task in (None, "sampling") and (self._sample_runner.busy or self._sample_timer.isActive()):
             return True
@@ -194,12 +173,7 @@ class EditorController(QObject):
         self._set_task(None)
         self._pending_session = None
         name = self._loading_path.name if self._loading_path else "the file"
-        if isinstance(exc, ImageLoadError):
-            self.error.emit(ErrorKind.LOAD, str(exc), "")  # already a sentence for the user
-        elif isinstance(exc, OSError):
-            self.error.emit(ErrorKind.LOAD, f"Could not open “{name}”: {exc.strerror or exc}.", "")
-        else:
-            self.error.emit(ErrorKind.LOAD, f"Could not open “{name}”.", tb)
+        self.error.emit(*errors.load_failure(exc, name, tb))
 
     # -- network -------------------------------------------------------------------------------
     def rerun_network(self) -> None:
@@ -246,14 +220,7 @@ class EditorController(QObject):
         if gen != self._image_gen:
             return
         self._set_task(None)
-        if isinstance(exc, ModelNotFoundError | KeyError):
-            self.error.emit(
-                ErrorKind.MODEL_MISSING, f"The model “{self.model_name}” is not available.\n\n{exc}", ""
-            )
-        elif is_out_of_memory(exc):
-            self.error.emit(ErrorKind.OUT_OF_MEMORY, "The graphics card ran out of memory.", str(exc))
-        else:
-            self.error.emit(ErrorKind.NETWORK, f"Colourisation failed: {exc}", tb)
+        self.error.emit(*errors.network_failure(exc, self.model_name, tb))
 
     def cancel(self) -> None:
         """Stop loading / the network run; the original stays on show, hints are kept."""
@@ -338,12 +305,7 @@ class EditorController(QObject):
     def _on_sampling_failed(self, gen: int, exc: BaseException, tb: str) -> None:
         if gen != self._sample_gen:
             return
-        if is_out_of_memory(exc):
-            self.error.emit(
-                ErrorKind.OUT_OF_MEMORY, "The graphics card ran out of memory while sampling.", str(exc)
-            )
-        else:
-            self.error.emit(ErrorKind.SAMPLING, f"Sampling failed: {exc}", tb)
+        self.error.emit(*errors.sampling_failure(exc, tb))
 
     def wait_idle(self, msecs: int = 30000) -> bool:
         return self.pool.waitForDone(msecs)
@@ -360,16 +322,8 @@ class EditorController(QObject):
         for runner in (self._image_runner, self._sample_runner, self._detail_runner):
             runner.cancel()
         self._set_task(None)
-        deadline = time.monotonic() + msecs / 1000
-        while True:
-            left = max(0, int((deadline - time.monotonic()) * 1000))
-            done = self.pool.waitForDone(left)
-            # A queued export starts only when the one before it reports back (an event).
-            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
-            if done and not self._export_runner.busy and self.pool.activeThreadCount() == 0:
-                return True
-            if not done or not left:
-                return False
+        # A queued export starts only when the one before it reports back (an event): drain runs those.
+        return drain(self.pool, lambda: self._export_runner.busy, msecs)
 
     # -- large view of the result on show ----------------------------------------------------
     def _schedule_detail(self, delay_ms: int = 0) -> None:
@@ -434,6 +388,4 @@ class EditorController(QObject):
     @Slot(int, object, str)
     def _on_export_failed(self, gen: int, exc: BaseException, tb: str) -> None:
         if gen == self._export_gen:
-            self.error.emit(
-                ErrorKind.EXPORT, f"Export failed: {exc}", tb if not isinstance(exc, OSError) else ""
-            )
+            self.error.emit(*errors.export_failure(exc, tb))

@@ -12,7 +12,7 @@ from pathlib import Path
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from .controller import ErrorKind
+from .model.errors import ErrorKind
 
 SB = QMessageBox.StandardButton
 

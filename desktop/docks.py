@@ -126,9 +126,11 @@ class Docks(QObject):
         docks = [d for d in (self.results_dock, self.controls_dock) if d.isVisible() and not d.isFloating()]
         if width <= 0 or not docks:
             return
-        allowed = int(width * (1 - PHOTO_SHARE))
         sizes = [d.width() for d in docks]
-        excess = sum(sizes) - allowed
+        # Measured on the photo itself: the dock separators and frames take width too.
+        central = self.window.centralWidget()
+        photo = central.width() if central is not None else width - sum(sizes)
+        excess = int(width * PHOTO_SHARE) - photo
         if excess <= 0:
             return
         floors = [d.widget().minimumWidth() for d in docks]

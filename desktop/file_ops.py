@@ -20,10 +20,10 @@ from polychrome.core.imageio import SUPPORTED_SUFFIXES
 from polychrome.core.session import SESSION_SUFFIX, save_session
 
 from . import dialogs
-from .controller import ErrorKind
 from .export_dialog import ExportDialog
 from .model import default_export_folder, plan_export, resolve_conflicts
 from .model import session as session_rules
+from .model.errors import ErrorKind
 
 if TYPE_CHECKING:
     from .main_window import MainWindow

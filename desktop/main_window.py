@@ -147,8 +147,9 @@ class MainWindow(QMainWindow):
         # Straight to the actions: the stack also signals while it is being destroyed.
         self.undo_stack.canUndoChanged.connect(self.action_table["undo"].setEnabled)
         self.undo_stack.canRedoChanged.connect(self.action_table["redo"].setEnabled)
-        self.undo_stack.undoTextChanged.connect(lambda t: self.action_table["undo"].setText(f"&Undo {t}".strip()))
-        self.undo_stack.redoTextChanged.connect(lambda t: self.action_table["redo"].setText(f"&Redo {t}".strip()))
+        undo, redo = self.action_table["undo"], self.action_table["redo"]
+        self.undo_stack.undoTextChanged.connect(lambda t: undo.setText(f"&Undo {t}".strip()))
+        self.undo_stack.redoTextChanged.connect(lambda t: redo.setText(f"&Redo {t}".strip()))
 
         self.controls.changed.connect(lambda changes: st.update_settings(**changes))
         self.controls.shuffle_requested.connect(ctl.shuffle)

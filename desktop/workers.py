@@ -18,11 +18,12 @@ whose nested event loops would otherwise hold the busy display up behind them.
 from __future__ import annotations
 
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QRunnable, QThreadPool, Signal, Slot
 
 
 class Cancelled(Exception):
@@ -186,3 +187,17 @@ class LatestOnlyRunner(QObject):
     def wait(self, msecs: int = 30000) -> bool:
         """Block until the pool is idle (tests and shutdown)."""
         return self.pool.waitForDone(msecs)
+
+
+def drain(pool: QThreadPool, busy: Callable[[], bool], msecs: int) -> bool:
+    """Wait until no job of ``pool`` runs and ``busy()`` is false, handling the outcome events
+    (which may start a queued job) but no user input meanwhile. True when it got there in time."""
+    deadline = time.monotonic() + msecs / 1000
+    while True:
+        left = max(0, int((deadline - time.monotonic()) * 1000))
+        done = pool.waitForDone(left)
+        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+        if done and not busy() and pool.activeThreadCount() == 0:
+            return True
+        if not done or not left:
+            return False

@@ -27,22 +27,6 @@ def state(qtbot) -> EditorDocument:
     return st
 
 
-def test_star_and_lock_are_independent_and_fewer_results_release_flags(qtbot, state):
-    seen = []
-    state.flags_changed.connect(lambda: seen.append("flags"))
-    state.toggle_star(5)
-    assert seen == ["flags"]
-    assert state.starred == {5} and not state.locked and state.dirty  # starring does not lock
-    state.toggle_lock(5)
-    assert state.locked_seeds[5] == 105
-    torch.testing.assert_close(state.locked[5], torch.full((2, 3, 4), 5.0))
-    state.toggle_lock(2)
-    assert set(state.locked) == {2, 5} and state.starred == {5}
-    state.update_settings(n=4)  # results 5..7 no longer exist: their flags go with them
-    assert set(state.locked) == {2} and state.starred == set()
-    assert not state.update_settings(n=4)  # no change, no signal, no resample
-
-
 def test_stroke_commands_are_single_undo_steps(qtbot, state):
     stack = QUndoStack()
     a = make_stroke([(1, 1), (5, 5)], 3, (1, 0, 0), 1.0, 0.5)

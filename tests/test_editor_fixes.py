@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, QPoint, QPointF, Qt
 from PySide6.QtGui import QColor, QImage, QPalette
 from PySide6.QtWidgets import QMessageBox, QToolButton
 
@@ -40,7 +40,7 @@ def photo(tmp_path) -> Path:
 
 @pytest.fixture(autouse=True)
 def discard_unsaved(messages):
-    """"Unsaved changes?" -> Discard, so closing a window is never held up by a question."""
+    """ "Unsaved changes?" -> Discard, so closing a window is never held up by a question."""
     messages.default_answer = QMessageBox.StandardButton.Discard
 
 
@@ -243,3 +243,107 @@ def test_closing_mid_sampling_cancels_and_waits_and_starts_nothing(qtbot, make_w
     w.controller.shuffle()  # a late request after closing starts no worker
     QCoreApplication.processEvents()
     assert not w.controller.is_busy() and w.controller.pool.activeThreadCount() == 0
+
+
+# -- the before/after line and the layout -----------------------------------------------------------
+def test_the_before_after_line_can_be_dragged_on_the_photo(qtbot, make_window, photo):
+    w = make_window()
+    open_and_wait(qtbot, w, photo)
+    view = w.result_view
+    assert view.split_line_x() is None  # no split yet: nothing to grab
+    w.act_compare.trigger()
+    assert w.split_slider.value() == 50 and view.split() == 0.5
+    w.act_brush.trigger()  # even with the brush, grabbing the line moves the line, not paint
+    x, y = view.split_line_x(), view.viewport().height() / 2
+    target = view.mapFromScene(QPointF(W * 0.8, H / 2)).x()
+    vp = view.viewport()
+    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=QPoint(round(x), round(y)))
+    qtbot.mouseMove(vp, pos=QPoint(round((x + target) / 2), round(y)))
+    qtbot.mouseMove(vp, pos=QPoint(round(target), round(y)))
+    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=QPoint(round(target), round(y)))
+    assert view.split() == pytest.approx(0.8, abs=0.05)
+    assert w.split_slider.value() == round(view.split() * 100)  # the slider follows the line
+    assert not w.state.hints.strokes and w.undo_stack.count() == 0
+    # Away from the line the brush paints as before.
+    left = view.mapFromScene(QPointF(W * 0.2, H / 2))
+    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=left)
+    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=left + QPoint(3, 0))
+    assert len(w.state.hints.strokes) == 1
+    w.split_slider.setValue(30)  # and the slider still moves the line
+    assert view.split() == pytest.approx(0.3)
+
+
+def test_a_small_window_keeps_the_photo_large_and_the_docks_collapse(qtbot, make_window, photo):
+    w = make_window()
+    open_and_wait(qtbot, w, photo)
+    w.resize(1024, 680)
+    # The docks give way once the layout has run: at least half the width stays the photo's.
+    qtbot.waitUntil(lambda: w.compare.width() >= 1024 * 0.5 - 8, timeout=WAIT_MS)
+    assert w.results_dock.isVisible() and w.controls_dock.isVisible()
+    assert w.results_dock.width() >= 150 and w.controls_dock.width() >= 200  # still usable
+    before = w.compare.width()
+    w.act_toggle_controls.trigger()  # F8: the controls collapse, the photo takes the room
+    qtbot.waitUntil(lambda: w.compare.width() > before + 150, timeout=WAIT_MS)
+    w.act_toggle_controls.trigger()
+    qtbot.waitUntil(lambda: w.controls_dock.isVisible(), timeout=WAIT_MS)
+    w.act_show_original.setChecked(False)
+    qtbot.waitUntil(lambda: w.result_view.width() >= 1024 * 0.5 - 8, timeout=WAIT_MS)
+
+
+QUIT_MID_JOB = r"""
+import sys, threading, time
+import numpy as np, torch
+from PIL import Image
+from PySide6.QtCore import QSettings, QTimer
+torch.set_num_threads(2)
+from polychrome.core.models.registry import build_model
+from polychrome.desktop.app import create_application
+from polychrome.desktop.main_window import MainWindow
+from polychrome.desktop.settings import AppSettings
+
+folder, stage = sys.argv[1], sys.argv[2]
+a = np.full((48, 64), 200, np.uint8); a[:, :32] = 60
+Image.fromarray(a, "L").save(f"{folder}/photo.png")
+model = build_model("polychrome-small").eval()
+inside = threading.Event()
+
+def slow_loader(name, dev):  # the network job: still running when the window closes
+    inside.set()
+    time.sleep(1.0)
+    return model
+
+app = create_application()
+w = MainWindow(AppSettings(QSettings(f"{folder}/s.ini", QSettings.Format.IniFormat)), slow_loader)
+w.show()
+w.open_path(f"{folder}/photo.png", ask=False)
+
+def close_when_busy():
+    if stage == "network" and not inside.is_set():
+        return QTimer.singleShot(5, close_when_busy)
+    if stage == "sampling" and not w.state.results:
+        return QTimer.singleShot(5, close_when_busy)
+    if stage == "sampling":
+        w.controller.shuffle()  # a sampling job starts now and is in flight at the close
+        w.controller._sample_timer.stop(); w.controller._launch_sampling()
+        w.state.mark_clean()  # no "unsaved changes?" question
+    w.close()  # the last window: the app quits
+QTimer.singleShot(0, close_when_busy)
+rc = app.exec()
+del w  # the window, its controller and the jobs' signal objects go now
+print("exited", rc, flush=True)
+"""
+
+
+@pytest.mark.parametrize("stage", ["network", "sampling"])
+def test_quitting_while_a_job_runs_waits_for_it_and_prints_no_traceback(tmp_path, stage):
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONFAULTHANDLER="1")
+    out = subprocess.run(
+        [sys.executable, "-c", QUIT_MID_JOB, str(tmp_path), stage],
+        capture_output=True, text=True, timeout=120, env=env,
+    )
+    assert out.returncode == 0 and "exited 0" in out.stdout, out.stderr
+    assert "Traceback" not in out.stderr and "Signal source has been deleted" not in out.stderr, out.stderr
