@@ -25,8 +25,8 @@ DEFAULT_T = 0.38
 def _gamut_ab_samples(surface_levels: int = 256, interior_levels: int = 32) -> np.ndarray:
     """ab of sRGB colours: every face of the RGB cube finely, the interior coarsely."""
     s = np.linspace(0.0, 1.0, surface_levels, dtype=np.float32)
-    u, v = np.meshgrid(s, s, indexing="ij")
-    u, v = u.ravel(), v.ravel()
+    grid_u, grid_v = np.meshgrid(s, s, indexing="ij")
+    u, v = grid_u.ravel(), grid_v.ravel()
     faces = []
     for axis in range(3):
         for value in (0.0, 1.0):

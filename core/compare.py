@@ -82,7 +82,7 @@ def _accumulate_calibration(
     e: Entry, logits: torch.Tensor, centres: torch.Tensor, gt_ab: np.ndarray, nb: int
 ) -> None:
     """Top-1 bin confidence vs. whether the GT's nearest bin is that bin, at the logits' resolution."""
-    tgt = F.adaptive_avg_pool2d(torch.from_numpy(gt_ab)[None], logits.shape[-2:]).to(logits)
+    tgt = F.adaptive_avg_pool2d(torch.from_numpy(gt_ab)[None], (logits.shape[-2], logits.shape[-1])).to(logits)
     true_bin = nearest_bin(tgt, centres)[0]
     p = logits[0].float().softmax(0)
     conf, top = p.max(0)
@@ -110,9 +110,11 @@ def network_ms(model: MarginalModel, size: int = 256, repeats: int = 5) -> float
     return float(np.median(times))
 
 
-def _variants(name: str, model: MarginalModel, card: dict, lams: Sequence[float]) -> list[tuple[str, object]]:
+def _variants(
+    name: str, model: MarginalModel, card: dict, lams: Sequence[float]
+) -> list[tuple[str, torch.Tensor | None]]:
     """(label, additive logit offset or None) for the model and its rebalanced variants."""
-    out: list[tuple[str, object]] = [(name, None)]
+    out: list[tuple[str, torch.Tensor | None]] = [(name, None)]
     prior = card.get("bin_prior")
     if prior is not None and len(prior) == model.num_bins:
         for lam in lams:

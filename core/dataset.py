@@ -12,6 +12,7 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import platformdirs
@@ -20,10 +21,11 @@ import torch.nn.functional as F
 from PIL import Image
 
 from .color import rgb_to_lab, rgb_to_lab_torch
+from .formats import SUPPORTED_SUFFIXES
 
 log = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp"}
+IMAGE_SUFFIXES = frozenset(SUPPORTED_SUFFIXES)  # one table: what load_image reads
 MIN_SHORT_SIDE = 128
 MIN_CHROMA = 3.0  # mean Lab chroma below this counts as near-grayscale
 
@@ -95,13 +97,9 @@ def load_folder(folder: Path, short_side: int = 192, use_cache: bool = True) -> 
     if use_cache:
         cache.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache.with_suffix(f".{os.getpid()}.tmp.npz")  # several ranks may write at once
-        np.savez(
-            tmp,
-            count=len(images),
-            names=np.array(names),
-            **{f"i{i}": a for i, a in enumerate(images)},
-            **{k: np.array(v) for k, v in skipped.items()},
-        )
+        arrays: dict[str, Any] = {f"i{i}": a for i, a in enumerate(images)}
+        arrays.update({k: np.array(v) for k, v in skipped.items()})
+        np.savez(tmp, count=len(images), names=np.array(names), **arrays)
         tmp.replace(cache)
     return ImageFolderCache(images, names, skipped)
 

@@ -36,7 +36,7 @@ def detect_faces(L: np.ndarray, min_size: int = 32) -> list[Face]:
     """Faces in a luminance image ``(H, W)`` float32 L* in [0, 100]; needs opencv-python-headless 4.x."""
     import cv2
 
-    path = cv2.data.haarcascades + "haarcascade_frontalface_default.xml"
+    path = cv2.data.haarcascades + "haarcascade_frontalface_default.xml"  # type: ignore[attr-defined]
     cascade = cv2.CascadeClassifier(path)
     if cascade.empty():
         raise RuntimeError(f"OpenCV's face cascade could not be loaded from {path} (OpenCV 4.x ships it)")

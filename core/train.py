@@ -76,7 +76,7 @@ def rebalanced_ce(
     logits: torch.Tensor, ab: torch.Tensor, centres: torch.Tensor, weights: torch.Tensor | None
 ) -> torch.Tensor:
     """Loss for logits ``(B, Q, h, w)`` against full-res ab ``(B, 2, H, W)``."""
-    target_ab = F.adaptive_avg_pool2d(ab, logits.shape[-2:])
+    target_ab = F.adaptive_avg_pool2d(ab, (logits.shape[-2], logits.shape[-1]))
     z = soft_encode(target_ab, centres)
     logp = F.log_softmax(logits.float(), dim=1)
     ce = -(z * logp).sum(1)  # (B, h, w)
@@ -148,7 +148,8 @@ def load_training_mix(cfg: TrainConfig) -> tuple[ImageFolderCache, np.ndarray, l
 
 def _param_groups(model: MarginalModel, cfg: TrainConfig) -> list[dict]:
     """Decoder at ``lr``; a pretrained ``encoder.*`` at ``lr × encoder_lr_mult``."""
-    enc, rest = [], []
+    enc: list[torch.nn.Parameter] = []
+    rest: list[torch.nn.Parameter] = []
     frozen = (
         "encoder._conv_stem",
         "encoder._bn0",
@@ -252,7 +253,7 @@ def train(cfg: TrainConfig, resume: bool = True) -> Path:
     model = model.to(device)
     if device.type == "cpu":
         # Depthwise convolutions run markedly faster channels-last on CPU.
-        model = model.to(memory_format=torch.channels_last)
+        model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # torch's stub lacks it
     centres_np = model.centres.cpu().numpy()
     prior_path = out / "prior.npy"
     if prior_path.is_file():

@@ -69,6 +69,7 @@ class MarginalModel(nn.Module):
     input_size: int = 256
     stride: int = 4
     logit_scale: float = 1.0
+    centres: torch.Tensor  # (Q, 2) bin centres, a buffer (declared for the type checker)
 
     def __init__(self, centres: np.ndarray) -> None:
         super().__init__()

@@ -61,9 +61,9 @@ WEIGHTS_PACKAGES = {
 
 
 def _round_filters(ch: int, width: float, divisor: int = 8) -> int:
-    ch = ch * width
-    new = max(divisor, int(ch + divisor / 2) // divisor * divisor)
-    if new < 0.9 * ch:
+    scaled = ch * width
+    new = max(divisor, int(scaled + divisor / 2) // divisor * divisor)
+    if new < 0.9 * scaled:
         new += divisor
     return int(new)
 
@@ -118,6 +118,7 @@ class EfficientNetLite(nn.Module):
         self._bn0 = _bn(32)
         blocks: list[nn.Module] = []
         feature_ends: list[int] = []
+        feature_channels: list[int] = []
         stride_so_far = 2
         n_stages = len(_B0_STAGES)
         for si, st in enumerate(_B0_STAGES):
@@ -132,12 +133,10 @@ class EfficientNetLite(nn.Module):
             next_stride = _B0_STAGES[si + 1].stride if si + 1 < n_stages else 2
             if next_stride == 2 and stride_so_far >= 4:
                 feature_ends.append(len(blocks) - 1)
+                feature_channels.append(cout)  # the block's projection's output channels
         self._blocks = nn.ModuleList(blocks)
         self.feature_blocks = tuple(feature_ends)  # indices of the stride-4/8/16/32 outputs
-        self.feature_channels = tuple(
-            blocks[i]._project_conv.out_channels
-            for i in feature_ends  # type: ignore[union-attr]
-        )
+        self.feature_channels: tuple[int, ...] = tuple(feature_channels)
         last = self.feature_channels[-1]
         self._conv_head = nn.Conv2d(last, 1280, 1, bias=False)
         self._bn1 = _bn(1280)

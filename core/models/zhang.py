@@ -104,6 +104,9 @@ class _ZhangModel(MarginalModel):
     stride = 4
     _multiple = 8  # both nets downsample 3x by 2 and upsample once before the logits
 
+    def __init__(self, centres: np.ndarray | None = None) -> None:
+        super().__init__(np.zeros((0, 2), np.float32) if centres is None else centres)
+
     def _normalise_l(self, L: torch.Tensor) -> torch.Tensor:
         return (L - L_CENT) / L_NORM
 
