@@ -81,8 +81,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
       group="tools", args=("brush",)),
     A("eraser", "&Eraser", "painting.set_tool", ("E",), "eraser", "Erase hints", checkable=True,
       group="tools", args=("eraser",)),
-    A("picker", "Eye&dropper", "painting.set_tool", ("I",), "eyedropper", "Pick a colour from the result",
-      checkable=True, group="tools", args=("eyedropper",)),
+    A("picker", "Eye&dropper", "painting.set_tool", ("I",), "eyedropper",
+      "Pick a colour from the result. Alt+click (any tool, or on a thumbnail): give the object there"
+      " that result's colour", checkable=True, group="tools", args=("eyedropper",)),
     A("bigger", "Bigger Brush", "brush.grow", ("]",), args=(1.25,)),
     A("smaller", "Smaller Brush", "brush.grow", ("[",), args=(0.8,)),
     A("color", "Choose &Colour…", "brush.choose_color", ("C",), "palette"),

@@ -48,7 +48,8 @@ class ImageView(ZoomView):
 
     Signals speak image pixels: ``stroke_moved(points)`` while dragging a brush,
     ``stroke_finished(points)`` on release, ``erase_finished(points)`` for the
-    eraser, ``color_picked(x, y)`` for the eyedropper, ``cursor_moved(x, y)``
+    eraser, ``color_picked(x, y)`` for the eyedropper, ``colour_taken(x, y)`` for Alt+click
+    (take the object's colour from the result on show, any tool), ``cursor_moved(x, y)``
     (``-1, -1`` when off the image), ``view_changed()`` on zoom or scroll, and
     ``split_changed(fraction)`` when the user drags the before/after line (any tool).
     """
@@ -57,6 +58,7 @@ class ImageView(ZoomView):
     stroke_finished = Signal(list)
     erase_finished = Signal(list)
     color_picked = Signal(float, float)
+    colour_taken = Signal(float, float)
     cursor_moved = Signal(float, float)
     split_changed = Signal(float)
 
@@ -253,6 +255,12 @@ class ImageView(ZoomView):
         button = event.button()
         if button == Qt.MouseButton.LeftButton and self._near_split_line(pos):
             self._split_drag = True  # the line wins over every tool: it is grabbed where it is drawn
+            event.accept()
+            return
+        alt = bool(event.modifiers() & Qt.KeyboardModifier.AltModifier)
+        if button == Qt.MouseButton.LeftButton and alt and self.has_image():
+            if self._inside(pos):
+                self.colour_taken.emit(*self._image_point(pos))
             event.accept()
             return
         if button in (Qt.MouseButton.MiddleButton, Qt.MouseButton.RightButton) or (

@@ -159,6 +159,7 @@ class MainWindow(QMainWindow):
         self.grid.lock_requested.connect(st.toggle_lock)
         self.grid.star_requested.connect(st.toggle_star)
         self.grid.export_requested.connect(lambda i: self.files.export_dialog(index=i))
+        self.grid.colour_taken.connect(self._take_colour_from_grid)
         self.hints_panel.overlay_toggled.connect(self.action_table["show_hints"].setChecked)
 
     def _restore(self) -> None:
@@ -333,6 +334,11 @@ class MainWindow(QMainWindow):
         self.lock_button.setEnabled(has_res)
         self.star_button.setEnabled(has_res)
         self.painting.set_paint_enabled(self.state.marginals is not None)
+
+    def _take_colour_from_grid(self, index: int, u: float, v: float) -> None:
+        if self.state.image is not None:
+            W, H = self.state.image.size
+            self.painting.take_colour(index, u * W, v * H)
 
     # -- commands the action table names ---------------------------------------------------------
     def toggle_star(self) -> None:

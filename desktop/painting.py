@@ -77,6 +77,7 @@ class Painting(QObject):
             v.stroke_finished.connect(self._on_stroke_finished)
             v.erase_finished.connect(self._on_erase_finished)
             v.color_picked.connect(self._on_color_picked)
+            v.colour_taken.connect(lambda x, y: self.take_colour(self.state.selected, x, y))
             v.cursor_moved.connect(self._on_cursor_moved)
         self._on_brush_changed()
         self._on_color_changed(brush.color())
@@ -147,6 +148,23 @@ class Painting(QObject):
 
     def clear_hints(self) -> None:
         self.remove_strokes([s.id for s in self.state.strokes()], "Clear Hints")
+
+    def take_colour(self, index: int, x: float, y: float) -> bool:
+        """Alt+click: a one-point hint at full-resolution ``(x, y)`` in result ``index``'s colour of
+        the object there (core's ``PreparedImage.pick_colour``), strength 1, the brush's radius
+        and hardness, the default reach, so it fills the object. One undo step."""
+        prepared, item, image = self.state.prepared, self.state.result(index), self.state.image
+        if prepared is None or item is None or image is None:
+            return False
+        W, H = image.size
+        x, y = min(max(float(x), 0.0), W - 1.0), min(max(float(y), 0.0), H - 1.0)
+        colour = prepared.pick_colour(item.ab, x, y)
+        b = self.brush
+        stroke = make_stroke([(x, y)], b.radius(), colour, 1.0, b.hardness_value())
+        label = "Best Guess" if index == 0 else f"Result {index + 1}"
+        self.undo_stack.push(AddStrokeCommand(self.state, stroke, f"Take Colour from {label}"))
+        self._status(f"Took {rgb_to_color(colour).name()} from {label.lower()} for this object", 4000)
+        return True
 
     # -- overlay -------------------------------------------------------------------------------
     def refresh_overlay(self) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPoint, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QPoint, QRectF, QSize, QSizeF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -36,6 +36,10 @@ def thumbnail(rgb: np.ndarray, box: QSize, dpr: float) -> QPixmap:
     return pix
 
 
+ALT_CLICK_TIP = (
+    "Click a result to view it large. Alt+click a spot to give that object this result's colour"
+    " (a hint). Right-click to lock, star or export it."
+)
 FRAME = 3  # logical pixels: the selection frame around the thumbnail on show
 
 
@@ -71,6 +75,7 @@ class ResultsGrid(QListWidget):
     lock_requested = Signal(int)
     star_requested = Signal(int)
     export_requested = Signal(int)
+    colour_taken = Signal(int, float, float)  # Alt+click: result, (u, v) in the photo, 0..1 each
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -92,9 +97,10 @@ class ResultsGrid(QListWidget):
         self._locked: set[int] = set()
         self._starred: set[int] = set()
         self._previews: list[np.ndarray] = []
+        self._thumb_sizes: dict[int, QSizeF] = {}  # logical size of each drawn thumbnail
         self._stale = False
         self._placeholder = "Results appear here"
-        self.setToolTip("Click a result to view it large. Right-click to lock, star or export it.")
+        self.setToolTip(ALT_CLICK_TIP)
 
     def set_aspect(self, aspect: float) -> None:
         """Width / height of the photo: thumbnails are laid out for it."""
@@ -171,6 +177,7 @@ class ResultsGrid(QListWidget):
         dpr = self.devicePixelRatioF()
         pix = thumbnail(self._previews[i], self.iconSize(), dpr)
         pix = self._badged(pix, i in self._locked, i in self._starred)
+        self._thumb_sizes[i] = pix.deviceIndependentSize()
         item.setIcon(QIcon(pix))
         flags = []
         if i in self._starred:
@@ -180,7 +187,7 @@ class ResultsGrid(QListWidget):
         # The label stays short (it must fit under the thumbnail); the badges and the tooltip carry the flags.
         described = self._label(i) + (f" ({', '.join(flags)})" if flags else "")
         item.setText(self._label(i))
-        item.setToolTip(f"{described}. L: lock, S: star.")
+        item.setToolTip(f"{described}. Alt+click: take this object's colour from it. L: lock, S: star.")
         item.setData(Qt.ItemDataRole.AccessibleTextRole, described)
 
     def _badged(self, pix: QPixmap, locked: bool, starred: bool) -> QPixmap:
@@ -232,6 +239,38 @@ class ResultsGrid(QListWidget):
             veil.setAlpha(90)
             p.fillRect(self.viewport().rect(), veil)
             p.end()
+
+    def thumbnail_rect(self, i: int) -> QRectF | None:
+        """Where result ``i``'s picture is drawn, in viewport coordinates."""
+        item = self.item(i)
+        if item is None or i >= len(self._previews):
+            return None
+        index = self.indexFromItem(item)
+        opt = QStyleOptionViewItem()
+        self.initViewItemOption(opt)
+        self.itemDelegate().initStyleOption(opt, index)
+        opt.rect = self.visualRect(index)
+        box = self.style().subElementRect(QStyle.SubElement.SE_ItemViewItemDecoration, opt, self)
+        size = self._thumb_sizes.get(i, self.iconSize())
+        w, h = min(size.width(), box.width()), min(size.height(), box.height())
+        c = QRectF(box).center()  # the icon is drawn centred in its box
+        return QRectF(c.x() - w / 2, c.y() - h / 2, w, h)
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802 - Qt API
+        """Alt+click: take the colour of the object under the point from that result."""
+        alt = bool(event.modifiers() & Qt.KeyboardModifier.AltModifier)
+        if event.button() == Qt.MouseButton.LeftButton and alt:
+            event.accept()
+            pos = event.position()
+            item = self.itemAt(pos.toPoint())
+            i = -1 if item is None else int(item.data(Qt.ItemDataRole.UserRole))
+            rect = self.thumbnail_rect(i) if i >= 0 else None
+            if rect is not None and rect.contains(pos):
+                u = (pos.x() - rect.left()) / rect.width()
+                v = (pos.y() - rect.top()) / rect.height()
+                self.colour_taken.emit(i, u, v)
+            return
+        super().mousePressEvent(event)
 
     def _row_changed(self, row: int) -> None:
         if row >= 0:
