@@ -369,7 +369,12 @@ class EditorController(QObject):
         if image is None or not items:
             return
         self._export_gen += 1
-        job = Job(self._export_gen, lambda j: jobs.run_export(j, image, items, fmt, quality), "export")
+        # The results on show were drawn by the model that made the marginals, under these hints.
+        model = self._model_key[0] if self._model_key else self.model_name
+        hints = len(self.state.hints.strokes)
+        job = Job(
+            self._export_gen, lambda j: jobs.run_export(j, image, items, fmt, quality, model, hints), "export"
+        )
         job.signals.progress.connect(self._on_export_progress)
         job.signals.result.connect(self._on_exported)
         job.signals.failed.connect(self._on_export_failed)

@@ -25,6 +25,7 @@ from polychrome.core.imageio import LoadedImage, load_image
 from polychrome.core.models import MarginalModel
 from polychrome.core.pipeline import compose_rgb, predict_marginals
 from polychrome.core.prepared import PreparedImage
+from polychrome.core.provenance import Provenance
 from polychrome.core.sampler import SamplerSettings
 
 from .model import ExportItem, ImageDisplay, ResultItem
@@ -160,9 +161,16 @@ def compose_views(
 
 # -- export ------------------------------------------------------------------------------------
 def run_export(
-    job: JobLike, image: LoadedImage, items: list[ExportItem], fmt: str, quality: int
+    job: JobLike,
+    image: LoadedImage,
+    items: list[ExportItem],
+    fmt: str,
+    quality: int,
+    model: str | None = None,
+    hints: int = 0,
 ) -> list[Path]:
-    """Compose each result at full resolution and write it (EXIF/ICC kept by core.export)."""
+    """Compose each result at full resolution and write it (EXIF/ICC kept by core.export), with
+    its provenance: ``model`` and the number of ``hints`` it was drawn under, its seed and index."""
     written: list[Path] = []
     for k, item in enumerate(items):
         job.check()
@@ -170,6 +178,9 @@ def run_export(
         # Integers straight from compose_rgb: no full-size float image; 16 bits for TIFF.
         dtype = np.uint16 if normalize_format(fmt) == "tif" else np.uint8
         rgb = compose_rgb(image.L, item.ab, dtype)
-        written.append(export_image(rgb, item.dest, fmt, quality, image, overwrite=item.overwrite))
+        made = Provenance(model=model, seed=item.seed, hints=hints, result=item.index)
+        written.append(
+            export_image(rgb, item.dest, fmt, quality, image, overwrite=item.overwrite, provenance=made)
+        )
     job.report((len(items), len(items)))
     return written

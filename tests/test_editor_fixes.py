@@ -87,6 +87,38 @@ def test_export_action_toolbar_and_menu_export_the_result_on_show(qtbot, make_wi
     assert [Path(p).name for p in blocker.args[0]] == ["photo_colour_3.png"]  # result 3, not 1
 
 
+def test_an_export_records_its_provenance_model_seed_hints_and_result(qtbot, make_window, photo, monkeypatch):
+    from PIL import ExifTags
+
+    w = make_window()
+    open_and_wait(qtbot, w, photo)
+    assert w.painting.take_colour(1, W * 0.7, H * 0.5)  # one hint
+    qtbot.waitUntil(lambda: not w.controller.is_busy() and len(w.state.results) == w.state.settings.n,
+                    timeout=WAIT_MS)
+    w.state.select(2)
+    seed = w.state.results[2].seed
+    assert seed >= 0
+
+    class Accepting(ExportDialog):
+        def exec(self) -> int:
+            self.folder.setText(str(photo.parent / "out"))
+            return 1
+
+    monkeypatch.setattr(file_ops, "ExportDialog", Accepting)
+    with qtbot.waitSignal(w.controller.export_finished, timeout=WAIT_MS) as blocker:
+        w.act_export.trigger()
+    (path,) = blocker.args[0]
+    with Image.open(path) as im:
+        text = im.getexif()[ExifTags.Base.ImageDescription]
+        xmp = im.info["xmp"]
+    xmp = xmp.decode("utf-8") if isinstance(xmp, bytes) else xmp
+    model = w.controller.model_name
+    assert text.startswith("Colourised by Polychrome")
+    assert f"model {model}" in text and f"seed {seed}" in text and "1 hint)" in text
+    for key, value in (("Model", model), ("Seed", seed), ("Hints", 1), ("Result", 2)):
+        assert f'polychrome:{key}="{value}"' in xmp, (key, xmp)
+
+
 def test_export_dialog_names_the_best_guess_when_it_is_on_show(qtbot):
     dlg = ExportDialog(0, [], "/tmp", "png", 90)
     qtbot.addWidget(dlg)

@@ -20,10 +20,11 @@ from .document import EditorDocument
 
 @dataclass
 class ExportItem:
-    index: int
+    index: int  # among the results (0 = the best guess)
     ab: torch.Tensor
     dest: Path
     overwrite: bool
+    seed: int | None = None  # the result's sampling seed (negative or None: the best guess)
 
 
 def default_export_folder(image_path: Path, saved_folder: str, last_folder: str, pasted: Path) -> Path:
@@ -46,7 +47,7 @@ def plan_export(doc: EditorDocument, indices: list[int], folder: Path, fmt: str)
         if item is None:
             continue
         name = default_export_name(Path(image.path), i + 1, fmt)
-        items.append(ExportItem(i, item.ab, Path(folder) / name, overwrite=False))
+        items.append(ExportItem(i, item.ab, Path(folder) / name, overwrite=False, seed=item.seed))
     return items
 
 
