@@ -7,6 +7,8 @@ after it is cheap and re-runs on every hint or setting change.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import numpy.typing as npt
 import torch
@@ -65,6 +67,7 @@ def compose_rgb(
     L_full: np.ndarray,
     ab_small: torch.Tensor | np.ndarray,
     out_dtype: npt.DTypeLike = np.float32,
+    check: Callable[[], None] | None = None,
 ) -> np.ndarray:
     """Full-res L ``(H, W)`` + low-res ab ``(2, h, w)`` or ``(1, 2, h, w)`` -> sRGB ``(H, W, 3)``.
 
@@ -72,7 +75,8 @@ def compose_rgb(
     so luminance detail is exactly the original's. ``out_dtype`` float32 gives
     values in [0, 1]; uint8 or uint16 give export-ready integers directly, which
     saves the full-size float image. Work is done in row bands, so peak memory
-    is the output plus a few tens of MB (a 24 MP image stays well under 2 GB).
+    is the output plus a few tens of MB (a 24 MP image stays well under 2 GB). ``check``
+    is called before each band (a caller's cancellation point: it may raise to stop).
     """
     ab = ab_small.detach().float().cpu().numpy() if isinstance(ab_small, torch.Tensor) else ab_small
     ab = np.asarray(ab, dtype=np.float32)
@@ -87,6 +91,8 @@ def compose_rgb(
     out = np.empty((*L_full.shape, 3), dtype=dtype)
     scale = 1.0 if dtype == np.float32 else float(np.iinfo(dtype).max)
     for rows, ab_band in upsample_ab_bands(ab, L_full):
+        if check is not None:
+            check()
         lab = np.empty((*ab_band.shape[1:], 3), dtype=np.float32)
         lab[..., 0] = L_full[rows]
         lab[..., 1] = ab_band[0]

@@ -255,6 +255,9 @@ class EditorController(QObject):
             return
         self._sample_gen += 1  # anything in flight is now stale
         self._detail_gen += 1
+        # A full-resolution render of the old results would only take CPU from the new ones.
+        self._detail_timer.stop()
+        self._detail_runner.cancel()
         self._sample_timer.start(max(0, delay_ms))
 
     def set_provisional_stroke(self, stroke: Stroke | None) -> None:

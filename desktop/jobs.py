@@ -153,8 +153,7 @@ def compose_views(
         job.report((index, compose_rgb(display.L_preview, ab, np.uint8)))
     if display.L_preview.shape == image_L.shape:
         return None
-    job.check()
-    rgb = compose_rgb(image_L, ab, np.uint8)
+    rgb = compose_rgb(image_L, ab, np.uint8, check=job.check)  # cancellable band by band
     job.check()
     return rgb_to_bgrx(rgb)
 
@@ -177,7 +176,7 @@ def run_export(
         job.report((k, len(items)))
         # Integers straight from compose_rgb: no full-size float image; 16 bits for TIFF.
         dtype = np.uint16 if normalize_format(fmt) == "tif" else np.uint8
-        rgb = compose_rgb(image.L, item.ab, dtype)
+        rgb = compose_rgb(image.L, item.ab, dtype, check=job.check)
         made = Provenance(model=model, seed=item.seed, hints=hints, result=item.index)
         written.append(
             export_image(rgb, item.dest, fmt, quality, image, overwrite=item.overwrite, provenance=made)
