@@ -230,10 +230,9 @@ def object_regions(probs: torch.Tensor, centres: torch.Tensor, L_work: torch.Ten
     if probs.ndim != 2 or probs.shape[0] != h * w:
         raise ValueError(f"probs must have shape ({h * w}, Q), got {tuple(probs.shape)}")
     L = L_work[0, 0].detach().float().cpu().numpy()
-    p = probs.detach().float().cpu()
     # Agreement is judged on colour families (neutral, 12 hues x 2 chroma bands), not on
     # single bins: a light and a slightly darker blue agree, blue and orange do not.
-    p = (p @ colour_families(centres)).numpy()
+    p = (probs.detach().float().cpu() @ colour_families(centres)).numpy()
     key = (
         hashlib.blake2b(L.tobytes() + p[::7].tobytes(), digest_size=16).hexdigest(),
         L.shape,
