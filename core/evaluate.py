@@ -24,7 +24,7 @@ import math
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -32,17 +32,18 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from . import levin
 from . import metrics as M
 from .color import lab_to_rgb, rgb_to_lab
-from .hints import HintDocument, Stroke
+from .eval_hints import DEFAULT_HINTS, DEFAULT_REACHES, hint_curve, hints_markdown
+from .eval_samples import format_table as samples_table
+from .eval_samples import gt_objects
+from .eval_samples import set_metrics as sample_set_metrics
+from .formats import SUPPORTED_SUFFIXES
 from .models import MarginalModel
 from .pipeline import predict_marginals
 from .prepared import PreparedImage
 from .sampler import SamplerSettings, independent_samples
 
-IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp"}
-DEFAULT_HINTS = (0, 1, 2, 5, 10, 20, 50)
 WORK_MIN_REGION = 8  # smallest region at working (1/4) resolution, ~ 128 px at the evaluated one
 
 
@@ -57,9 +58,7 @@ class EvalConfig:
     seed: int = 0
     patch: int = 6  # simulated hint patch side (px)
     hint_radius: float = 3.0  # Polychrome stroke radius (px)
-    # Polychrome stroke reach beyond the paint, in brush radii: 1 is the app's default brush,
-    # larger values let a point hint flood its region (one curve per value).
-    hint_spreads: tuple[float, ...] = (1.0, 3.0)
+    hint_reaches: tuple[float, ...] = DEFAULT_REACHES  # stroke Reach, one curve each (1 = default brush)
     levin_short_side: int = 256  # Levin working resolution
     temperature: float | None = None  # best-guess temperature; None: the model's own rule (its card)
 
@@ -99,7 +98,7 @@ def list_images(folder: Path, limit: int | None = None) -> list[Path]:
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"not a folder: {folder}")
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTS and p.is_file())
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in SUPPORTED_SUFFIXES and p.is_file())
     return files[:limit] if limit else files
 
 
@@ -112,75 +111,6 @@ def load_ground_truth(path: Path, size: int) -> np.ndarray:
             w, h = max(1, round(im.width * s)), max(1, round(im.height * s))
             im = im.resize((w, h), Image.Resampling.LANCZOS)
         return np.asarray(im, dtype=np.uint8).copy()
-
-
-@dataclass(frozen=True)
-class SimulatedHint:
-    """A GT patch: top-left ``(y, x)``, side ``size`` and its mean Lab colour."""
-
-    y: int
-    x: int
-    size: int
-    lab: tuple[float, float, float]
-
-    @property
-    def centre_xy(self) -> tuple[float, float]:
-        """Patch centre in pixel coordinates (pixel i covers [i, i + 1))."""
-        return (self.x + self.size / 2.0, self.y + self.size / 2.0)
-
-    @property
-    def rgb(self) -> tuple[float, float, float]:
-        """sRGB in [0, 1] of the patch's mean Lab (what a user would pick)."""
-        c = lab_to_rgb(np.asarray(self.lab, dtype=np.float32))
-        return (float(c[0]), float(c[1]), float(c[2]))
-
-
-def simulate_hints(
-    gt_lab: np.ndarray, count: int, patch: int, rng: np.random.Generator
-) -> list[SimulatedHint]:
-    """``count`` patches at uniform random places of GT Lab ``(H, W, 3)``, with their mean colour."""
-    H, W = gt_lab.shape[:2]
-    p = min(patch, H, W)
-    out = []
-    for _ in range(count):
-        y = int(rng.integers(0, H - p + 1))
-        x = int(rng.integers(0, W - p + 1))
-        m = gt_lab[y : y + p, x : x + p].reshape(-1, 3).mean(0)
-        out.append(SimulatedHint(y, x, p, (float(m[0]), float(m[1]), float(m[2]))))
-    return out
-
-
-def levin_hint_maps(hints: Sequence[SimulatedHint], shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """Hint mask ``(H, W)`` and ab ``(2, H, W)``: every patch filled with its mean ab (later wins)."""
-    mask = np.zeros(shape, dtype=bool)
-    ab = np.zeros((2, *shape), dtype=np.float32)
-    for h in hints:
-        sl = (slice(h.y, h.y + h.size), slice(h.x, h.x + h.size))
-        mask[sl] = True
-        ab[0][sl] = h.lab[1]
-        ab[1][sl] = h.lab[2]
-    return mask, ab
-
-
-def hint_strokes(hints: Sequence[SimulatedHint], radius: float, spread: float = 1.0) -> list[Stroke]:
-    """One point stroke per simulated hint (full-res px), full strength, hard edge.
-
-    ``color`` is the patch's sRGB colour; ``ab`` pins the target to the patch's
-    mean ab exactly (the value Levin gets), rather than the colour's chroma
-    re-fitted at the painted L*. ``spread`` is the edge-aware reach in brush radii.
-    """
-    return [
-        Stroke(
-            points=[h.centre_xy],
-            radius=radius,
-            color=h.rgb,
-            strength=1.0,
-            hardness=1.0,
-            spread=spread,
-            ab=(h.lab[1], h.lab[2]),
-        )
-        for h in hints
-    ]
 
 
 # ------------------------------------------------------------- timing ---
@@ -292,12 +222,20 @@ def evaluate_image(
         # sets is the best guess, as in the app's grid.
         settings = SamplerSettings(n=cfg.n, seed=seed)
         ss = timer.run("sampler", prepared.sample, settings)
-        r.update(_set_metrics("sampler", [prepared.compose(a) for a in ss.ab], gt, labels))
+        rgb_ss = [prepared.compose(a) for a in ss.ab]
+        r.update(_set_metrics("sampler", rgb_ss, gt, labels))
         ind = timer.run(
             "independent", independent_samples, logits, centres, cfg.n - 1, settings.temperature, seed
         )
         ind = torch.cat([best_ab.to(ind), ind])
-        r.update(_set_metrics("independent", [prepared.compose(a) for a in ind], gt, labels))
+        rgb_ind = [prepared.compose(a) for a in ind]
+        r.update(_set_metrics("independent", rgb_ind, gt, labels))
+        # What the results differ by, in the GT's objects: object draws, field draws, independent.
+        field_set = timer.run("sampler_field", prepared.sample, replace(settings, method="field"))
+        objects = gt_objects(gt)
+        r.update(sample_set_metrics(settings.method, rgb_ss, gt, objects))
+        r.update(sample_set_metrics("field", [prepared.compose(a) for a in field_set.ab], gt, objects))
+        r.update(sample_set_metrics("independent", rgb_ind, gt, objects))
         # The same before the edge-aware upsampling (which smooths per-pixel noise):
         # regions of the GT ab area-averaged to the working resolution.
         gt_ab_work = F.interpolate(torch.from_numpy(gt_ab)[None], size=marg.shape, mode="area")[0].numpy()
@@ -305,27 +243,10 @@ def evaluate_image(
         r.update(_raw_metrics("sampler", ss.ab, labels_work))
         r.update(_raw_metrics("independent", ind, labels_work))
 
-        # Hints curve: same patches for Polychrome and Levin.
-        counts = sorted(set(cfg.hints))
-        if counts:
-            rng = np.random.default_rng([cfg.seed, seed])
-            sim = simulate_hints(gt_lab, max(counts), cfg.patch, rng)
-            for spread in cfg.hint_spreads:
-                strokes = hint_strokes(sim, cfg.hint_radius, spread)
-                for k in counts:  # the prepared image's hint engine caches masks: nested k reuse them
-                    if k == 0:
-                        hinted_ab = best_ab
-                    else:
-                        hinted = timer.run("hints", prepared.logits, HintDocument(strokes=strokes[:k]))
-                        hinted_ab = prepared.best_guess(T=cfg.temperature, logits=hinted)
-                    r[f"hints/polychrome-s{spread:g}/{k}"] = M.psnr(prepared.compose(hinted_ab), gt)
-            for k in counts:
-                mask, hab = levin_hint_maps(sim[:k], (H, W))
-                if k == 0:
-                    lev_ab = np.zeros((2, H, W), np.float32)  # Levin with no hints is gray
-                else:
-                    lev_ab = timer.run("levin", levin.colorize, L, mask, hab, cfg.levin_short_side)
-                r[f"hints/levin/{k}"] = M.psnr(_lab_image(L, lev_ab), gt)
+        # Hints curve: same patches for Polychrome and Levin (core/eval_hints.py).
+        rng = np.random.default_rng([cfg.seed, seed])
+        hint_cfg = (cfg.hints, cfg.hint_reaches, cfg.patch, cfg.hint_radius, rng, cfg.temperature)
+        r.update(hint_curve(prepared, gt, gt_lab, *hint_cfg, cfg.levin_short_side, timer.run))
     return r
 
 
@@ -424,25 +345,13 @@ def format_markdown(res: EvalResult) -> str:
             f"{_f(m(key + '/coherence_raw'))} | "
             f"{_f(res.ratio_of_means(key + '/colourfulness', 'gt/colourfulness'), 3)} |"
         )
-    counts = sorted(set(c.hints))
-    if counts:
-        lines += [
-            "",
-            f"**PSNR (dB) vs. number of simulated point hints** ({c.patch} x {c.patch} px GT patches at "
-            "random places, fixed seed; Polychrome: one point stroke per patch, radius "
-            f"{c.hint_radius:g} px, reach beyond the paint *spread* brush radii, annealed mean of the "
-            f"re-weighted marginals; Levin et al. 2004 at short side {c.levin_short_side})",
-            "",
-            "| Method | " + " | ".join(str(k) for k in counts) + " |",
-            "|---|" + "---:|" * len(counts),
-        ]
-        rows = [(f"polychrome-s{sp:g}", f"Polychrome + hints, spread {sp:g}") for sp in c.hint_spreads]
-        for key, name in rows + [("levin", "Levin et al. 2004")]:
-            lines.append(f"| {name} | " + " | ".join(_f(m(f"hints/{key}/{k}")) for k in counts) + " |")
+    lines += samples_table(m, res.ratio_of_means, c.n, m("best/psnr"))
+    lines += hints_markdown(m, c.hints, c.hint_reaches, c.patch, c.hint_radius, c.levin_short_side, _f)
     t = res.timings_ms
     stage_names = [
         ("network", f"Network ({c.size} px short side)"),
         ("sampler", f"Sampler (N = {c.n}, working res)"),
+        ("sampler_field", f"Sampler, field draws (N = {c.n})"),
         ("independent", f"Independent sampling (N = {c.n - 1})"),
         ("upsample", "Upsample + compose (one result)"),
         ("hints", "Hint re-weighting (one update)"),

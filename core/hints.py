@@ -1,394 +1,92 @@
-"""Colour hints: brush strokes, a global palette and saturation (DESIGN section 4).
+"""Colour hints: strokes re-weight the marginals along a global, edge-aware propagation.
 
-A stroke is a polyline with a brush radius, painted at full resolution. At the
-working (marginal) resolution it becomes a mask ``m_s(x)`` in [0, 1]: the
-antialiased brush footprint, then spread *edge-aware*: influence decays as
-``exp(-(D(x) / (spread * reach))^2)`` with ``D`` the geodesic distance from the paint
-and ``reach`` the brush radius, but at least 1/16 of the working short side,
-over the L* image, where a step between neighbours costs its length ``l`` plus
-``dL^2 / (l * EDGE_SIGMA^2)``: gentle shading (a few L* per pixel) barely slows the
-spread, a luminance edge stops it. A stroke on a coat colours the coat, not the
-wall behind it.
+A stroke (``hint_document.Stroke``: a polyline with radius, colour, strength, hardness,
+reach) is rasterised at working resolution into its paint ``m_s(x)`` in [0, 1]. All
+strokes are then spread together by :class:`~polychrome.core.propagation.Propagator`
+(Levin-style affinities from L* and the network's marginals, the network as a weak prior),
+which gives per pixel a *pull* ``P(x)`` in [0, 1] (the hints' confidence times their
+strength) and a target colour ``t(x)``: the strokes' hue and saturation re-lit at the
+pixel's own L* and kept inside the sRGB gamut there. Each pixel's marginal is re-weighted
+toward that target (log space, bin centres ``c_k``)::
 
-Re-weighting of the marginals (log space, per pixel ``x`` and bin ``k`` with centre ``c_k``)::
+    logits'(x, k) = max(logits(x, k), lse_x + log(FLOOR P(x)))
+                    - BETA_MAX P(x) |c_k - t(x)|^2 / (2 HINT_SIGMA^2)
+                    + gamma pi(k)
 
-    logits'(x, k) = max(logits(x, k), lse_x + log(FLOOR * mu(x)))
-                    - sum_s beta_s m_s(x) |c_k - h_s|^2 / (2 HINT_SIGMA^2)
-                    + gamma * pi(k)
+- The floor keeps every bin at least ``FLOOR P`` of probability, so a colour the network
+  gave (numerically) zero probability can still be imposed.
+- ``pi(k)`` (palette, ``gamma = palette_strength``): a mild image-wide preference.
+- Pixels with ``P < MASK_CUTOFF`` are not touched; with no strokes and no palette the
+  logits come back unchanged (the best guess at k = 0 is the network's own).
 
-i.e. ``p'_x(k) ∝ max(p_x(k), FLOOR mu(x)) * prod_s exp(-beta_s m_s(x) |c_k - h_s|^2 / (2 sigma_h^2)) * ...``
+The sampler still draws several results from these marginals; the best guess under hints
+is the network's own best guess blended toward the target with the pull,
+``P t + (1 - P) ab`` (:meth:`HintEngine.blend`). On top, a guarantee
+(:meth:`HintEngine.constrain`): wherever a full-strength stroke's paint covers at least
+half a pixel, every result's ab is projected into a disc of :data:`HOLD_RADIUS` around the
+target, so the painted colour holds within CIEDE2000 ``HOLD_DELTA_E`` (tested).
 
-- ``h_s``: the stroke's target ab; ``beta_s = BETA_MAX * strength_s``.
-- ``mu(x) = min(1, sum_s strength_s m_s(x))``: the *floor*. Inside a stroke every bin keeps
-  at least ``FLOOR * mu`` of probability before the Gaussian re-weighting, so a colour the
-  network gave (numerically) zero probability can still be imposed: at full strength a bin
-  ``d`` ab units from the target is down-weighted by ``exp(-d^2 / 50)`` relative to it,
-  which beats any network confidence beyond ~20 ab units (two bins).
-- ``pi(k) = log(PALETTE_FLOOR + max_j exp(-|c_k - palette_j|^2 / (2 PALETTE_SIGMA^2)))`` (<= 0):
-  a mild, image-wide preference for the palette colours, ``gamma = palette_strength``.
-- Pixels where a stroke's influence is below ``MASK_CUTOFF`` are not touched by it; with
-  no strokes and no palette the logits come back unchanged.
-
-Everything but the global saturation acts on the logits. The saturation multiplies
-the ab of the results; it reaches the sampler through
-:meth:`HintDocument.sampler_settings` (``settings.saturation * doc.saturation``).
-
-:class:`HintEngine` caches each stroke's mask (the expensive part: rasterising and
-the geodesic spread) keyed by the stroke's id and geometry, so adding, editing or
-removing one stroke recomputes only that stroke; combining the cached masks is one
-``(Q, S) @ (S, hw)`` product.
+:class:`HintEngine` caches each stroke's paint (keyed by id and geometry) and the last
+propagation (keyed by the set of strokes), so only what changed is recomputed.
 """
 
 from __future__ import annotations
 
-import copy
-import json
-import math
 from collections import OrderedDict
-from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
-from uuid import uuid4
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
-from .color import lab_to_linear_rgb, lab_to_rgb, rgb_to_lab
+from .color import lab_to_linear_rgb
+from .hint_document import FORMAT_VERSION, READABLE_VERSIONS, HintDocument, Stroke
+from .hint_geometry import (
+    MIN_RADIUS,
+    color_saturation,
+    gamut_scale,
+    paint_mask,
+    palette_log_weights,
+    relit_ab,
+    saturation_ab,
+    target_ab,
+)
+from .hint_suggest import suggest_colors
+from .propagation import PropagationParams, Propagator
 
-if TYPE_CHECKING:
-    from .sampler import SamplerSettings
+__all__ = [
+    "FORMAT_VERSION",
+    "READABLE_VERSIONS",
+    "HintDocument",
+    "HintEngine",
+    "HintField",
+    "Stroke",
+    "apply_hints",
+    "paint_mask",
+    "suggest_colors",
+    "target_ab",
+]
 
-FORMAT_VERSION = 1
 HINT_SIGMA = 10.0  # sigma_h of the hint kernel, ab units
-BETA_MAX = 4.0  # beta at strength 1 (effective sigma 10 / sqrt(4) = 5 ab units)
-FLOOR = 0.05  # probability floor inside a stroke's reach, at full strength
-EDGE_SIGMA = 4.0  # L*: a step of dL costs dL^2 / EDGE_SIGMA^2 extra pixels (dL = 4 -> +1, dL = 20 -> +25)
-MASK_CUTOFF = 1e-3  # influence below this is set to exactly 0
-MIN_RADIUS = 0.75  # working-res pixels: even a point hint covers the pixel it falls in
-# The reach is measured from at least this fraction of the working image's short side, so a
-# small dab still floods the region it lands in (edges stop it). Chosen on the dev set with
-# `polychrome eval`: 50 point hints gained +0.4 dB over none with no floor, +4.1 dB with 1/16.
-MIN_REACH_FRACTION = 1.0 / 16.0
-PALETTE_SIGMA = 15.0
-PALETTE_FLOOR = 0.1  # bins far from every palette colour lose at most gamma * log(1 / 0.1)
-CACHE_SIZE = 512  # stroke masks kept by a HintEngine
+BETA_MAX = 4.0  # beta at pull 1 (effective sigma 10 / sqrt(4) = 5 ab units)
+FLOOR = 0.05  # probability floor at pull 1
+MASK_CUTOFF = 1e-3  # pull below this is set to exactly 0
+HOLD_PAINT = 0.5  # paint coverage from which a full-strength stroke's colour is guaranteed
+HOLD_RADIUS = 2.0  # ab: results are projected into this disc around the target there
+TRUST_RADIUS = 2.0  # ab: growth of the trust region around the target as the pull falls
+HOLD_DELTA_E = 5.0  # the stated CIEDE2000 bound over such pixels (tests/test_hints.py, README)
+PAINT_PRIORITY = 1e3  # strokes of different reach: weight of a group's paint over its pull
+CONFIDENCE_RADIUS = 15.0  # ab: the network's confidence = its mass this close to its mean
+CACHE_SIZE = 512  # stroke paints kept by a HintEngine
 
 
-def _finite(x: Any, name: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, int | float) or not math.isfinite(x):
-        raise ValueError(f"{name} must be a finite number, got {x!r}")
-    return float(x)
+class HintField:
+    """The propagated hints of one document at working resolution.
 
-
-def _in_range(x: Any, name: str, lo: float, hi: float = math.inf) -> float:
-    v = _finite(x, name)
-    if not lo <= v <= hi:
-        raise ValueError(f"{name} must be in [{lo}, {hi}], got {v}")
-    return v
-
-
-def _rgb(x: Any, name: str) -> tuple[float, float, float]:
-    if not isinstance(x, list | tuple) or len(x) != 3:
-        raise ValueError(f"{name} must be 3 sRGB values in [0, 1], got {x!r}")
-    r, g, b = (_in_range(v, name, 0.0, 1.0) for v in x)
-    return r, g, b
-
-
-# ------------------------------------------------------------ document ---
-
-
-@dataclass
-class Stroke:
-    """One brush stroke: a polyline in full-resolution image pixels.
-
-    ``color`` is sRGB in [0, 1]; its hue and chroma are applied at the L* of the
-    painted pixels (chroma reduced into the sRGB gamut there). ``ab``, when given,
-    is the target ab itself and takes precedence over ``color``.
+    pull: ``(h, w)`` in [0, 1]; target: ``(2, h, w)`` ab; hold: ``(h, w)`` bool, pixels where
+    the colour is guaranteed (full-strength paint >= :data:`HOLD_PAINT`); L: ``(h, w)`` L*.
     """
 
-    points: list[tuple[float, float]]
-    radius: float
-    color: tuple[float, float, float]
-    strength: float = 1.0  # 0..1, scales beta and the floor
-    hardness: float = 0.5  # 0 = soft brush edge, 1 = hard
-    spread: float = 1.0  # edge-aware reach beyond the paint, in brush radii (0 = paint only)
-    id: str = field(default_factory=lambda: uuid4().hex)
-    ab: tuple[float, float] | None = None
-
-    def validate(self) -> None:
-        """Raise ValueError on malformed fields."""
-        if not isinstance(self.id, str) or not self.id:
-            raise ValueError("stroke id must be a non-empty string")
-        if not isinstance(self.points, list | tuple) or not self.points:
-            raise ValueError(f"stroke {self.id}: points must be a non-empty list of (x, y)")
-        for pt in self.points:
-            if not isinstance(pt, list | tuple) or len(pt) != 2:
-                raise ValueError(f"stroke {self.id}: every point must be (x, y), got {pt!r}")
-            _finite(pt[0], "x"), _finite(pt[1], "y")
-        if _finite(self.radius, "radius") <= 0:
-            raise ValueError(f"stroke {self.id}: radius must be positive")
-        _rgb(self.color, "color")
-        _in_range(self.strength, "strength", 0.0, 1.0)
-        _in_range(self.hardness, "hardness", 0.0, 1.0)
-        _in_range(self.spread, "spread", 0.0)
-        if self.ab is not None:
-            if not isinstance(self.ab, list | tuple) or len(self.ab) != 2:
-                raise ValueError(f"stroke {self.id}: ab must be (a, b) or None")
-            _finite(self.ab[0], "a"), _finite(self.ab[1], "b")
-
-    def to_dict(self) -> dict:
-        return {
-            "id": self.id,
-            "points": [[float(x), float(y)] for x, y in self.points],
-            "radius": float(self.radius),
-            "color": [float(v) for v in self.color],
-            "strength": float(self.strength),
-            "hardness": float(self.hardness),
-            "spread": float(self.spread),
-            "ab": None if self.ab is None else [float(v) for v in self.ab],
-        }
-
-    @classmethod
-    def from_dict(cls, d: Any) -> Stroke:
-        if not isinstance(d, dict):
-            raise ValueError(f"a stroke must be a JSON object, got {type(d).__name__}")
-        missing = {"points", "radius", "color"} - d.keys()
-        if missing:
-            raise ValueError(f"stroke is missing {sorted(missing)}")
-        pts = d["points"]
-        if not isinstance(pts, list) or not all(isinstance(p, list | tuple) and len(p) == 2 for p in pts):
-            raise ValueError("stroke points must be a list of [x, y]")
-        color = d["color"]
-        ab = d.get("ab")
-        stroke = cls(
-            points=[(p[0], p[1]) for p in pts],
-            radius=d["radius"],
-            color=tuple(color) if isinstance(color, list | tuple) else color,
-            strength=d.get("strength", 1.0),
-            hardness=d.get("hardness", 0.5),
-            spread=d.get("spread", 1.0),
-            id=d.get("id") or uuid4().hex,
-            ab=tuple(ab) if isinstance(ab, list | tuple) else ab,
-        )
-        stroke.validate()
-        return stroke
-
-
-@dataclass
-class HintDocument:
-    """All hints of one image: strokes, global saturation, palette. Saved as versioned JSON."""
-
-    strokes: list[Stroke] = field(default_factory=list)
-    saturation: float = 1.0  # multiplies the ab of every result (see sampler_settings)
-    palette: list[tuple[float, float, float]] = field(default_factory=list)  # sRGB favoured image-wide
-    palette_strength: float = 0.5
-
-    def validate(self) -> None:
-        """Raise ValueError on malformed fields or duplicate stroke ids."""
-        ids = set()
-        for s in self.strokes:
-            if not isinstance(s, Stroke):
-                raise ValueError(f"strokes must be Stroke objects, got {type(s).__name__}")
-            s.validate()
-            if s.id in ids:
-                raise ValueError(f"duplicate stroke id {s.id!r}")
-            ids.add(s.id)
-        _in_range(self.saturation, "saturation", 0.0)
-        _in_range(self.palette_strength, "palette_strength", 0.0)
-        for c in self.palette:
-            _rgb(c, "palette colour")
-
-    # -- editing
-    def add(self, stroke: Stroke) -> None:
-        """Append a stroke (ValueError if invalid or its id is taken)."""
-        stroke.validate()
-        if any(s.id == stroke.id for s in self.strokes):
-            raise ValueError(f"duplicate stroke id {stroke.id!r}")
-        self.strokes.append(stroke)
-
-    def remove(self, stroke_id: str) -> Stroke:
-        """Remove and return the stroke with this id (KeyError if absent)."""
-        for i, s in enumerate(self.strokes):
-            if s.id == stroke_id:
-                return self.strokes.pop(i)
-        raise KeyError(stroke_id)
-
-    def copy(self) -> HintDocument:
-        """Deep copy (for undo stacks)."""
-        return copy.deepcopy(self)
-
-    def sampler_settings(self, settings: SamplerSettings) -> SamplerSettings:
-        """``settings`` with this document's saturation folded in (multiplied)."""
-        return replace(settings, saturation=settings.saturation * self.saturation)
-
-    # -- serialisation
-    def to_dict(self) -> dict:
-        return {
-            "version": FORMAT_VERSION,
-            "saturation": float(self.saturation),
-            "palette": [[float(v) for v in c] for c in self.palette],
-            "palette_strength": float(self.palette_strength),
-            "strokes": [s.to_dict() for s in self.strokes],
-        }
-
-    @classmethod
-    def from_dict(cls, d: Any) -> HintDocument:
-        if not isinstance(d, dict):
-            raise ValueError(f"a hint document must be a JSON object, got {type(d).__name__}")
-        if "version" not in d:
-            raise ValueError("hint document has no 'version' key")
-        if d["version"] != FORMAT_VERSION:
-            raise ValueError(
-                f"unsupported hint document version {d['version']!r} (expected {FORMAT_VERSION})"
-            )
-        strokes, palette = d.get("strokes", []), d.get("palette", [])
-        if not isinstance(strokes, list) or not isinstance(palette, list):
-            raise ValueError("'strokes' and 'palette' must be lists")
-        doc = cls(
-            strokes=[Stroke.from_dict(s) for s in strokes],
-            saturation=d.get("saturation", 1.0),
-            palette=[_rgb(c, "palette colour") for c in palette],
-            palette_strength=d.get("palette_strength", 0.5),
-        )
-        doc.validate()
-        return doc
-
-    def to_json(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.to_dict(), indent=1), encoding="utf-8")
-
-    @classmethod
-    def from_json(cls, path: str | Path) -> HintDocument:
-        try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except json.JSONDecodeError as e:
-            raise ValueError(f"{path}: not valid JSON ({e})") from e
-        return cls.from_dict(data)
-
-
-# ------------------------------------------------------------ geometry ---
-
-
-def _smoothstep(t: torch.Tensor) -> torch.Tensor:
-    return t * t * (3.0 - 2.0 * t)
-
-
-def paint_mask(points: torch.Tensor, radius: float, hardness: float, size: tuple[int, int]) -> torch.Tensor:
-    """Antialiased brush footprint of a polyline at working resolution.
-
-    Args:
-        points: ``(P, 2)`` polyline ``(x, y)`` in working-res pixel units (pixel ``j`` spans
-            ``[j, j + 1)``, its centre is ``j + 0.5``).
-        radius: brush radius in working-res pixels.
-        hardness: 0 = the brush fades from the centre line, 1 = hard edge (1 px antialiasing).
-        size: ``(h, w)``.
-    Returns:
-        ``(h, w)`` float32 in [0, 1] on the device of ``points``.
-    """
-    h, w = size
-    dev = points.device
-    r = max(float(radius), MIN_RADIUS)
-    ramp = max(1.0, (1.0 - hardness) * r)
-    out = torch.zeros(h, w, device=dev)
-    # Only the bounding box of the stroke can be painted.
-    lo = (points.amin(0) - r - 1.0).floor().long()
-    hi = (points.amax(0) + r + 1.0).ceil().long()
-    x0, y0 = max(0, int(lo[0])), max(0, int(lo[1]))
-    x1, y1 = min(w, int(hi[0])), min(h, int(hi[1]))
-    if x0 >= x1 or y0 >= y1:
-        return out
-    ys = torch.arange(y0, y1, device=dev, dtype=torch.float32) + 0.5
-    xs = torch.arange(x0, x1, device=dev, dtype=torch.float32) + 0.5
-    pix = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), -1).reshape(-1, 2)  # (n, 2) as (x, y)
-    a = points[:-1] if len(points) > 1 else points
-    b = points[1:] if len(points) > 1 else points
-    d2 = torch.full((pix.shape[0],), torch.inf, device=dev)
-    for s0 in range(0, a.shape[0], 64):  # segments in chunks: long strokes stay cheap in memory
-        sa, sb = a[s0 : s0 + 64], b[s0 : s0 + 64]
-        ab = sb - sa
-        t = ((pix[:, None] - sa) * ab).sum(-1) / (ab * ab).sum(-1).clamp_min(1e-12)
-        nearest = sa + t.clamp(0.0, 1.0)[..., None] * ab
-        d2 = torch.minimum(d2, (pix[:, None] - nearest).square().sum(-1).amin(1))
-    m = _smoothstep(((r + 0.5 - d2.sqrt()) / ramp).clamp(0.0, 1.0))
-    out[y0:y1, x0:x1] = m.reshape(y1 - y0, x1 - x0)
-    return out
-
-
-def geodesic_spread(
-    paint: torch.Tensor, L: torch.Tensor, length: float, edge_sigma: float = EDGE_SIGMA
-) -> torch.Tensor:
-    """Edge-aware reach of a painted mask.
-
-    ``exp(-(D / length)^2)`` with ``D`` the geodesic distance to the paint, where paint of
-    value ``m`` starts at ``D0 = length * sqrt(-log m)`` and a step to one of the 8 neighbours
-    costs its length ``l`` plus ``dL^2 / (l * edge_sigma^2)``. The Gaussian fall-off keeps the
-    reach close to ``length``: the hint kernel is steep for far colours, so even small
-    influence values recolour and an exponential tail would reach several times further.
-
-    Computed by min-plus (Bellman-Ford) relaxation in a window around the paint; ``R``
-    sweeps make every ``D <= R`` exact because each step costs at least 1.
-
-    Args:
-        paint: ``(h, w)`` in [0, 1]; L: ``(h, w)`` L*; length: decay length in pixels (> 0).
-    Returns:
-        ``(h, w)`` influence in [0, 1], ``>= paint``, exactly 0 below ``MASK_CUTOFF``.
-    """
-    h, w = paint.shape
-    reach = length * math.sqrt(math.log(1.0 / MASK_CUTOFF))
-    nz = (paint > 0).nonzero()
-    if nz.numel() == 0:
-        return torch.zeros_like(paint)
-    pad = int(math.ceil(reach)) + 1
-    y0, x0 = (nz.amin(0) - pad).clamp_min(0).tolist()
-    y1, x1 = (nz.amax(0) + pad + 1).tolist()
-    y1, x1 = min(h, y1), min(w, x1)
-    win_p, win_L = paint[y0:y1, x0:x1], L[y0:y1, x0:x1].float()
-    wh, ww = win_p.shape
-    D = torch.where(win_p > 0, length * (-win_p.clamp(1e-30, 1.0).log()).sqrt(), torch.inf)
-    # Step costs to the 3x3 neighbours, in unfold order; outside the window: inf.
-    Lp = F.pad(win_L[None, None], (1, 1, 1, 1), mode="replicate")
-    L_nb = F.unfold(Lp, 3)[0]  # (9, wh*ww)
-    offs = torch.tensor([[dy, dx] for dy in (-1, 0, 1) for dx in (-1, 0, 1)], device=paint.device)
-    step = offs.float().norm(dim=1)[:, None]
-    dL = L_nb - win_L.reshape(1, -1)
-    cost = step + dL.square() / (step.clamp_min(1.0) * edge_sigma**2)  # centre entry: step 0, dL 0
-    inside = F.unfold(F.pad(torch.ones(1, 1, wh, ww, device=paint.device), (1, 1, 1, 1)), 3)[0] > 0
-    cost = torch.where(inside, cost, torch.inf)
-    D = D.reshape(1, -1)
-    for it in range(int(math.ceil(reach)) + 1):
-        D_nb = F.unfold(F.pad(D.view(1, 1, wh, ww), (1, 1, 1, 1), value=math.inf), 3)[0]
-        new = (D_nb + cost).amin(0, keepdim=True)
-        if it % 8 == 7 and torch.equal(new, D):
-            break
-        D = new
-    infl = torch.exp(-(D.view(wh, ww) / length).square())
-    out = torch.zeros_like(paint)
-    out[y0:y1, x0:x1] = torch.where(infl >= MASK_CUTOFF, infl, 0.0)
-    return torch.maximum(out, torch.where(paint >= MASK_CUTOFF, paint, 0.0))
-
-
-def target_ab(color: tuple[float, float, float], L: float) -> tuple[float, float]:
-    """ab of an sRGB colour applied at lightness ``L``: its hue and chroma, chroma reduced
-    (hue kept) until ``(L, a, b)`` is inside the sRGB gamut."""
-    lab = rgb_to_lab(np.asarray(color, dtype=np.float32))
-    a, b = float(lab[1]), float(lab[2])
-    t = np.linspace(1.0, 0.0, 65, dtype=np.float32)
-    cand = np.stack([np.full_like(t, np.clip(L, 0.0, 100.0)), a * t, b * t], -1)
-    rgb = lab_to_linear_rgb(cand)
-    ok = np.all((rgb >= -1e-3) & (rgb <= 1.0 + 1e-3), axis=-1)
-    s = float(t[int(np.argmax(ok))]) if ok.any() else 0.0
-    return a * s, b * s
-
-
-def palette_log_weights(centres: torch.Tensor, palette: list[tuple[float, float, float]]) -> torch.Tensor:
-    """``pi(k)`` ``(Q,)`` <= 0: log of a floored Gaussian affinity to the nearest palette colour."""
-    ab = torch.as_tensor(rgb_to_lab(np.asarray(palette, dtype=np.float32))[:, 1:], device=centres.device)
-    d2 = torch.cdist(centres.float(), ab).square()
-    aff = torch.exp(-d2 / (2.0 * PALETTE_SIGMA**2)).amax(1)
-    return torch.log(PALETTE_FLOOR + aff) - math.log(PALETTE_FLOOR + 1.0)
-
-
-# -------------------------------------------------------------- engine ---
+    def __init__(self, pull: torch.Tensor, target: torch.Tensor, hold: torch.Tensor, L: torch.Tensor) -> None:
+        self.pull, self.target, self.hold, self.L = pull, target, hold, L
 
 
 class HintEngine:
@@ -402,7 +100,12 @@ class HintEngine:
     """
 
     def __init__(
-        self, logits: torch.Tensor, centres: torch.Tensor, L_work: torch.Tensor, image_size: tuple[int, int]
+        self,
+        logits: torch.Tensor,
+        centres: torch.Tensor,
+        L_work: torch.Tensor,
+        image_size: tuple[int, int],
+        params: PropagationParams | None = None,
     ) -> None:
         centres = torch.as_tensor(centres)
         if centres.ndim != 2 or centres.shape[1] != 2:
@@ -420,80 +123,219 @@ class HintEngine:
         self.centres = centres.to(device=logits.device, dtype=torch.float32)
         self.L_work = L_work.detach().to(device=logits.device, dtype=torch.float32)
         self._L = self.L_work[0, 0]  # (h, w)
+        self._L_np = self._L.cpu().numpy().astype(np.float32)
         self.image_size = (int(image_size[0]), int(image_size[1]))
         self.size = (int(h), int(w))
+        self.params = params or PropagationParams()
         self._lse: torch.Tensor | None = None
-        self._masks: OrderedDict[tuple, tuple[torch.Tensor, float]] = OrderedDict()
+        self._prop: Propagator | None = None
+        self._paints: OrderedDict[tuple, tuple[torch.Tensor, float]] = OrderedDict()
+        self._field_key: tuple | None = None
+        self._field: HintField | None = None
 
     @property
     def scale(self) -> tuple[float, float]:
         """Working-res pixels per full-res pixel, ``(sx, sy)``."""
         return self.size[1] / self.image_size[0], self.size[0] / self.image_size[1]
 
+    # -- per stroke ----------------------------------------------------------------------------
     def _key(self, s: Stroke) -> tuple:
         pts = tuple((float(x), float(y)) for x, y in s.points)
-        return (s.id, pts, float(s.radius), float(s.hardness), float(s.spread))
+        return (s.id, pts, float(s.radius), float(s.hardness))
 
-    def stroke_mask(self, stroke: Stroke) -> tuple[torch.Tensor, float]:
-        """Influence ``(h, w)`` of a stroke and the mean L* under its paint (cached)."""
+    def stroke_paint(self, stroke: Stroke) -> tuple[torch.Tensor, float]:
+        """Paint ``(h, w)`` in [0, 1] of a stroke and the mean L* under it (cached)."""
         key = self._key(stroke)
-        hit = self._masks.get(key)
+        hit = self._paints.get(key)
         if hit is not None:
-            self._masks.move_to_end(key)
+            self._paints.move_to_end(key)
             return hit
         sx, sy = self.scale
-        pts = torch.tensor(stroke.points, dtype=torch.float32, device=self._L.device) * torch.tensor(
-            [sx, sy], device=self._L.device
+        dev = self._L.device
+        pts = torch.tensor(stroke.points, dtype=torch.float32, device=dev) * torch.tensor(
+            [sx, sy], device=dev
         )
-        r = float(stroke.radius) * 0.5 * (sx + sy)
+        r = max(float(stroke.radius) * 0.5 * (sx + sy), MIN_RADIUS)
         paint = paint_mask(pts, r, float(stroke.hardness), self.size)
+        paint = torch.where(paint >= MASK_CUTOFF, paint, 0.0)
         total = float(paint.sum())
         L_paint = float((paint * self._L).sum()) / total if total > 0 else 50.0
-        if stroke.spread > 0:
-            base = max(r, MIN_RADIUS, MIN_REACH_FRACTION * min(self.size))
-            m = geodesic_spread(paint, self._L, float(stroke.spread) * base)
-        else:
-            m = torch.where(paint >= MASK_CUTOFF, paint, 0.0)
-        self._masks[key] = (m, L_paint)
-        while len(self._masks) > CACHE_SIZE:
-            self._masks.popitem(last=False)
-        return m, L_paint
+        self._paints[key] = (paint, L_paint)
+        while len(self._paints) > CACHE_SIZE:
+            self._paints.popitem(last=False)
+        return paint, L_paint
+
+    def stroke_saturation(self, stroke: Stroke) -> tuple[float, float]:
+        """The stroke's hue and saturation as ``ab / L*`` (from ``ab`` at the painted L*, or its colour)."""
+        if stroke.ab is not None:
+            return saturation_ab(stroke.ab, self.stroke_paint(stroke)[1])
+        return color_saturation(stroke.color)
 
     def stroke_target(self, stroke: Stroke) -> tuple[float, float]:
-        """Target ab of a stroke (its ``ab`` or its colour at the painted L*)."""
-        if stroke.ab is not None:
-            return float(stroke.ab[0]), float(stroke.ab[1])
-        return target_ab(stroke.color, self.stroke_mask(stroke)[1])
+        """Target ab of a stroke at the mean L* under its paint (in gamut there)."""
+        sat = np.asarray(self.stroke_saturation(stroke), np.float32)[:, None]
+        ab = relit_ab(sat, np.float32([self.stroke_paint(stroke)[1]]))
+        return float(ab[0, 0]), float(ab[1, 0])
 
+    # -- propagation ---------------------------------------------------------------------------
+    def propagator(self) -> Propagator:
+        """The image's hint system (built on first use: Laplacian from L* and the marginals)."""
+        if self._prop is None:
+            probs = torch.softmax(self.logits[0], dim=0)  # (Q, h, w)
+            mean = torch.einsum("qhw,qc->chw", probs, self.centres)
+            d2 = (self.centres[:, :, None, None] - mean[None]).square().sum(1)  # (Q, h, w)
+            conf = (probs * (d2 <= CONFIDENCE_RADIUS**2)).sum(0)
+            self._prop = Propagator(
+                self._L_np, probs.cpu().double().numpy(), conf.cpu().double().numpy(), self.params
+            )
+        return self._prop
+
+    def field(self, doc: HintDocument) -> HintField | None:
+        """Pull, target and hold mask of the document's strokes (None without active strokes)."""
+        strokes = [s for s in doc.strokes if s.strength > 0]
+        if not strokes:
+            return None
+        key = tuple((self._key(s), float(s.strength), float(s.reach), s.ab, tuple(s.color)) for s in strokes)
+        if key == self._field_key and self._field is not None:
+            return self._field
+        h, w = self.size
+        groups: dict[float, list[Stroke]] = {}
+        for s in strokes:
+            groups.setdefault(float(s.reach), []).append(s)
+        pulls, sats, paints = [], [], []
+        hold = np.zeros((h, w), bool)
+        for reach, group in groups.items():
+            paint_sum = np.zeros((h, w))
+            y = np.zeros((3, h, w))  # paint-weighted strength, strength * saturation a, b
+            for s in group:
+                paint = self.stroke_paint(s)[0].cpu().numpy().astype(np.float64)
+                sat = self.stroke_saturation(s)
+                st = float(s.strength)
+                paint_sum += paint
+                y += paint[None] * np.array([st, st * sat[0], st * sat[1]])[:, None, None]
+                if st >= 1.0:
+                    hold |= paint >= HOLD_PAINT
+            painted = paint_sum > 0
+            y[:, painted] /= paint_sum[painted]
+            if reach <= 0:  # paint only
+                x = y * np.minimum(1.0, paint_sum)[None]
+            else:
+                x = self.propagator().solve(self.params.hint_weight * paint_sum, y, reach).astype(np.float64)
+            pull = np.clip(x[0], 0.0, 1.0)
+            sat_g = x[1:] / np.maximum(x[0], 1e-12)[None]
+            pulls.append(pull)
+            sats.append(sat_g)
+            paints.append(np.minimum(paint_sum, 1.0))
+        pulls_a = np.stack(pulls)
+        total = 1.0 - np.prod(1.0 - pulls_a, axis=0)  # independent groups: either may pull
+        # Groups mix by pull, but a group's own paint wins over colour flowing in from another.
+        wts = pulls_a * (1.0 + PAINT_PRIORITY * np.stack(paints))
+        wsum = wts.sum(0)
+        sat = (wts[:, None] * np.stack(sats)).sum(0) / np.maximum(wsum, 1e-12)[None]
+        target = relit_ab(sat.astype(np.float32), self._L_np)
+        total = np.where(total >= MASK_CUTOFF, total, 0.0)
+        dev = self.logits.device
+        f = HintField(
+            torch.from_numpy(total.astype(np.float32)).to(dev),
+            torch.from_numpy(target.astype(np.float32)).to(dev),
+            torch.from_numpy(hold).to(dev),
+            self._L,
+        )
+        self._field_key, self._field = key, f
+        return f
+
+    # -- application ---------------------------------------------------------------------------
     def apply(self, doc: HintDocument) -> torch.Tensor:
         """Re-weighted logits ``(1, Q, h, w)`` for the document (a new tensor)."""
         doc.validate()
         use_palette = bool(doc.palette) and doc.palette_strength > 0
-        strokes = [s for s in doc.strokes if s.strength > 0]
-        if not strokes and not use_palette:
+        f = self.field(doc)
+        if f is None and not use_palette:
             return self.logits.clone()
         q = self.centres.shape[0]
         h, w = self.size
         out = self.logits
-        if strokes:
-            masks = torch.stack([self.stroke_mask(s)[0] for s in strokes]).reshape(len(strokes), -1)
-            targets = torch.tensor([self.stroke_target(s) for s in strokes], device=self.centres.device)
-            strength = torch.tensor([float(s.strength) for s in strokes], device=self.centres.device)
-            # kernel[k, s] = -beta_s |c_k - h_s|^2 / (2 sigma_h^2); the field is one product.
-            kernel = -torch.cdist(self.centres, targets).square() * (
-                BETA_MAX * strength / (2.0 * HINT_SIGMA**2)
-            )
-            field_ = (kernel @ masks).view(1, q, h, w)
-            mu = (strength @ masks).clamp_max_(1.0).view(1, 1, h, w)
+        if f is not None:
+            pull = f.pull.view(1, 1, h, w)
+            d2 = (self.centres[:, :, None, None] - f.target[None]).square().sum(1)  # (Q, h, w)
+            field_ = -(BETA_MAX / (2.0 * HINT_SIGMA**2)) * pull * d2[None]
             if self._lse is None:
                 self._lse = torch.logsumexp(self.logits, dim=1, keepdim=True)
             floor = torch.where(
-                mu >= MASK_CUTOFF, self._lse + torch.log(FLOOR * mu.clamp_min(1e-30)), -torch.inf
+                pull >= MASK_CUTOFF, self._lse + torch.log(FLOOR * pull.clamp_min(1e-30)), -torch.inf
             )
             out = torch.maximum(out, floor) + field_
         if use_palette:
             pal = palette_log_weights(self.centres, doc.palette) * float(doc.palette_strength)
             out = out + pal.view(1, q, 1, 1)
+        return out
+
+    def blend(self, ab: torch.Tensor, doc: HintDocument) -> torch.Tensor:
+        """The best guess under the hints: ``P t + (1 - P) ab`` per pixel, ``ab`` ``(N, 2, h, w)``
+        being the network's own best guess (pull ``P``, target ``t`` of :meth:`field`), then
+        held like every result (:meth:`constrain`'s guarantee on full-strength paint).
+
+        A point estimate reads the hints' confidence directly; the re-weighted marginals,
+        sharpened by a low best-guess temperature, would turn a weak pull into all or nothing.
+        """
+        f = self.field(doc)
+        if f is None:
+            return ab
+        P = f.pull.to(ab)
+        return self._hold(P * f.target.to(ab)[None] + (1.0 - P) * ab, f)
+
+    def constrain(self, ab: torch.Tensor, doc: HintDocument, skip: set[int] | None = None) -> torch.Tensor:
+        """Results ``(N, 2, h, w)`` kept within a trust region around the hints' target.
+
+        A pixel's ab may lie at most ``R(x) = HOLD_RADIUS + TRUST_RADIUS (1 - P) / P`` from the
+        target (projected onto that disc otherwise): ``HOLD_RADIUS`` where the pull ``P`` is 1
+        and on every full-strength painted pixel (the guarantee), unbounded where no hint
+        reaches. Indices in ``skip`` (locked results) are kept as they are.
+        """
+        f = self.field(doc)
+        if f is None:
+            return ab
+        P = f.pull.to(ab)
+        R = HOLD_RADIUS + TRUST_RADIUS * (1.0 - P) / P.clamp_min(1e-6)
+        out = self._hold(ab, f, R)
+        for i in skip or ():
+            if 0 <= i < ab.shape[0]:
+                out[i] = ab[i]
+        return out
+
+    @staticmethod
+    def _hold(ab: torch.Tensor, f: HintField, R: torch.Tensor | None = None) -> torch.Tensor:
+        """``ab`` projected into the disc of radius ``R`` (default: none) around the target,
+        :data:`HOLD_RADIUS` on the held pixels."""
+        hold = f.hold.to(ab.device)
+        if R is None:
+            R = torch.where(hold, HOLD_RADIUS, torch.inf).to(ab)
+        else:
+            R = torch.where(hold, torch.full_like(R, HOLD_RADIUS), R)
+        t = f.target.to(ab)[None]
+        d = ab - t
+        n = d.norm(dim=1, keepdim=True)
+        R = R[None, None] if R.ndim == 2 else R
+        out = t + d * torch.where(n > R, R / n.clamp_min(1e-12), 1.0)
+        return HintEngine._into_gamut(out, f)
+
+    @staticmethod
+    def _into_gamut(ab: torch.Tensor, f: HintField) -> torch.Tensor:
+        """Chroma of hinted pixels outside the sRGB gamut at their L* reduced onto it (hue kept):
+        a disc around an in-gamut target can cross the gamut's edge in deep shadows."""
+        L = f.L.to(ab).expand(ab.shape[0], -1, -1)
+        sel = (f.pull > 0).to(ab.device).expand_as(L)
+        a, b, Ls = (x.detach().cpu().numpy() for x in (ab[:, 0][sel], ab[:, 1][sel], L[sel]))
+        rgb = lab_to_linear_rgb(np.stack([Ls, a, b], -1))
+        outside = np.flatnonzero(~np.all((rgb >= -1e-4) & (rgb <= 1.0 + 1e-4), axis=-1))
+        if outside.size == 0:
+            return ab
+        scale = np.ones_like(a)
+        scale[outside] = gamut_scale(Ls[outside], a[outside], b[outside], iters=20)
+        out = ab.clone()
+        k = torch.from_numpy(scale).to(ab)
+        out[:, 0][sel] = ab[:, 0][sel] * k
+        out[:, 1][sel] = ab[:, 1][sel] * k
         return out
 
 
@@ -510,52 +352,3 @@ def apply_hints(
     Use :class:`HintEngine` for interactive editing.
     """
     return HintEngine(logits, centres, L_work, image_size).apply(doc)
-
-
-# ---------------------------------------------------------- suggestions ---
-
-
-def suggest_colors(
-    logits: torch.Tensor,
-    centres: torch.Tensor,
-    L_value: float,
-    x: int,
-    y: int,
-    k: int = 6,
-    min_separation: float = 15.0,
-) -> list[tuple[tuple[float, float, float], float]]:
-    """The ``k`` most probable distinct colours at working-res pixel ``(x, y)``.
-
-    Bins are taken by decreasing probability, skipping any closer than ``min_separation``
-    (ab) to one already taken. Each bin within ``min_separation`` of a taken one joins the
-    nearest; a suggestion's colour is the probability-weighted mean ab of its group (as
-    sRGB at ``L_value``) and its probability the group's mass. Sorted by probability.
-    """
-    centres = torch.as_tensor(centres).float().to(logits.device)
-    if logits.ndim != 4 or logits.shape[0] != 1 or logits.shape[1] != centres.shape[0]:
-        raise ValueError(f"logits must have shape (1, {centres.shape[0]}, h, w), got {tuple(logits.shape)}")
-    h, w = logits.shape[-2:]
-    if not (0 <= x < w and 0 <= y < h):
-        raise ValueError(f"pixel ({x}, {y}) outside the {w} x {h} working image")
-    if k < 1:
-        raise ValueError("k must be >= 1")
-    # One pixel: a few hundred bins, simplest in numpy.
-    p = torch.softmax(logits[0, :, int(y), int(x)].float(), dim=0).cpu().numpy().astype(np.float64)
-    c = centres.cpu().numpy().astype(np.float64)
-    picked: list[int] = []
-    for j in np.argsort(-p, kind="stable"):
-        if all(np.hypot(*(c[j] - c[i])) >= min_separation for i in picked):
-            picked.append(int(j))
-            if len(picked) == k:
-                break
-    d = np.linalg.norm(c[:, None, :] - c[None, picked, :], axis=-1)  # (Q, k)
-    owner, member = d.argmin(1), d.min(1) < min_separation
-    out = []
-    for g, j in enumerate(picked):
-        sel = member & (owner == g)
-        mass = float(p[sel].sum())
-        ab = (p[sel, None] * c[sel]).sum(0) / mass if mass > 0 else c[j]
-        rgb = lab_to_rgb(np.array([L_value, ab[0], ab[1]], dtype=np.float32))
-        out.append(((float(rgb[0]), float(rgb[1]), float(rgb[2])), mass))
-    out.sort(key=lambda t: -t[1])
-    return out

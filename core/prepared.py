@@ -25,7 +25,15 @@ from .color import lab_to_rgb
 from .hints import HintDocument, HintEngine, suggest_colors
 from .models.base import MarginalModel, Marginals
 from .pipeline import compose_rgb, predict_marginals
-from .sampler import ObjectRegions, SamplerSettings, SampleSet, l_at_working_res, object_regions, sample
+from .sampler import (
+    MEAN_SEED,
+    ObjectRegions,
+    SamplerSettings,
+    SampleSet,
+    l_at_working_res,
+    object_regions,
+    sample,
+)
 
 
 @dataclass
@@ -122,8 +130,12 @@ class PreparedImage:
                 regions=self.objects() if settings.method == "objects" else None,
             )
             if hints is not None:
-                # Full-strength paint holds its colour in every new result (locked ones stay).
+                # Full-strength paint holds its colour in every new result (locked ones stay);
+                # result 0, the best guess, is the network's own blended toward the hints.
                 ss.ab = self.engine.constrain(ss.ab, hints, skip=set(locked or {}))
+                if 0 not in (locked or {}) and ss.seeds[0] == MEAN_SEED:
+                    own = self.marginals.best_guess.ab(self.marginals.logits, self.centres)
+                    ss.ab[0] = self.engine.blend(own * float(settings.saturation), hints)[0]
         return ss
 
     def objects(self) -> ObjectRegions:
@@ -136,23 +148,20 @@ class PreparedImage:
                 self._objects = object_regions(probs, self.centres, self.L_work)
         return self._objects
 
-    def best_guess(
-        self, hints: HintDocument | None = None, T: float | None = None, logits: torch.Tensor | None = None
-    ) -> torch.Tensor:
-        """Best-guess ab ``(1, 2, h, w)`` under ``hints``, saturation included: the model's own
-        rule, or the plain annealed mean at ``T``."""
-        if logits is None:
-            logits = self.logits(hints)
+    def best_guess(self, hints: HintDocument | None = None, T: float | None = None) -> torch.Tensor:
+        """Best-guess ab ``(1, 2, h, w)``, saturation included: the model's own rule (or the plain
+        annealed mean at ``T``) on the network's marginals, blended toward the hints with their
+        pull (:meth:`HintEngine.blend`: ``P t + (1 - P) ab``, full-strength paint held)."""
         with torch.inference_mode():
+            logits = self.marginals.logits
             if T is None:
                 ab = self.marginals.best_guess.ab(logits, self.centres)
             else:
                 ab = annealed_mean(logits, self.centres, T)
-        if hints is None:
-            return ab
-        ab = ab if hints.saturation == 1.0 else ab * float(hints.saturation)
-        with torch.inference_mode():
-            return self.engine.constrain(ab, hints)
+            if hints is None:
+                return ab
+            ab = ab if hints.saturation == 1.0 else ab * float(hints.saturation)
+            return self.engine.blend(ab, hints)
 
     def compose(
         self,

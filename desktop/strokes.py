@@ -16,7 +16,7 @@ def make_stroke(
     color: tuple[float, float, float],
     strength: float,
     hardness: float,
-    spread: float = 1.0,
+    reach: float = 1.0,
 ) -> Stroke:
     """A new stroke (fresh id) (points and radius in full-resolution image pixels)."""
     return Stroke(
@@ -25,7 +25,7 @@ def make_stroke(
         color=tuple(float(c) for c in color),
         strength=float(strength),
         hardness=float(hardness),
-        spread=float(spread),
+        reach=float(reach),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 import torch
 from PIL import Image
 
+from polychrome.core import eval_hints as H
 from polychrome.core import evaluate as E
 from polychrome.core.color import rgb_to_lab
 from polychrome.core.models import build_model
@@ -45,20 +47,20 @@ def model() -> torch.nn.Module:
 def test_simulated_hints_are_reproducible_and_inside(rng):
     gt = rng.integers(0, 256, (30, 40, 3)).astype(np.uint8)
     lab = rgb_to_lab(gt / 255.0)
-    a = E.simulate_hints(lab, 20, 6, np.random.default_rng(7))
-    b = E.simulate_hints(lab, 20, 6, np.random.default_rng(7))
+    a = H.simulate_hints(lab, 20, 6, np.random.default_rng(7))
+    b = H.simulate_hints(lab, 20, 6, np.random.default_rng(7))
     assert a == b
     for h in a:
         assert 0 <= h.y <= 24 and 0 <= h.x <= 34
         np.testing.assert_allclose(h.lab, lab[h.y : h.y + 6, h.x : h.x + 6].reshape(-1, 3).mean(0), atol=1e-3)
-    mask, ab = E.levin_hint_maps(a[:1], (30, 40))
+    mask, ab = H.levin_hint_maps(a[:1], (30, 40))
     assert mask.sum() == 36 and np.allclose(ab[:, mask], np.array(a[0].lab[1:])[:, None])
-    strokes = E.hint_strokes(a[:2], 3.0)
+    strokes = H.hint_strokes(a[:2], 3.0)
     assert len(strokes) == 2 and strokes[0].points[0] == (a[0].x + 3.0, a[0].y + 3.0)
 
 
 def test_evaluate_all_metrics_finite(photos, model):
-    cfg = E.EvalConfig(size=64, n=3, hints=(0, 2), seed=1)
+    cfg = E.EvalConfig(size=64, n=3, hints=(0, 2), seed=1, hint_reaches=(1.0, 2.0))
     res = E.evaluate(model, photos, cfg, progress=False)
     assert res.images == ["img0.png", "img1.png", "img2.png"]
     for row in res.per_image:
@@ -66,15 +68,14 @@ def test_evaluate_all_metrics_finite(photos, model):
             assert math.isfinite(v), key
     # Gray is gray; with no hints both hint curves start at their baselines.
     assert res.mean("gray/colourfulness") < 1.0
-    assert res.mean("hints/polychrome-s1/0") == pytest.approx(res.mean("best/psnr"))
-    assert res.mean("hints/polychrome-s3/2") > 0
+    assert res.mean("hints/polychrome-r1/0") == pytest.approx(res.mean("best/psnr"))
+    assert res.mean("hints/polychrome-r2/0") == pytest.approx(res.mean("best/psnr"))
+    assert res.mean("hints/polychrome-r2/2") > 0
     assert res.mean("hints/levin/0") == pytest.approx(res.mean("gray/psnr"))
     for stage in ("network", "sampler", "upsample", "hints", "levin", "independent"):
         assert res.timings_ms[stage] > 0
     # Same config, same numbers (fixed seeds).
-    again = E.evaluate(
-        model, photos, E.EvalConfig(size=64, n=3, hints=(0, 2), seed=1, limit=1), progress=False
-    )
+    again = E.evaluate(model, photos, replace(cfg, limit=1), progress=False)
     assert again.per_image[0] == pytest.approx(res.per_image[0])
 
 
@@ -92,6 +93,8 @@ def test_eval_cli_writes_tables(photos, model, tmp_path, monkeypatch, capsys):
         "3",
         "--hints",
         "0,2",
+        "--hint-reach",
+        "1,2",
         "--limit",
         "2",
         "--out",
@@ -110,8 +113,9 @@ def test_eval_cli_writes_tables(photos, model, tmp_path, monkeypatch, capsys):
         "Gray (ab = 0)",
         "Independent per-pixel sampling",
         "Levin et al. 2004",
-        "Polychrome + hints, spread 1",
-        "Polychrome + hints, spread 3",
+        "Polychrome + hints, reach 1",
+        "Polychrome + hints, reach 2",
+        "Δ reach 1",
         "| Method | 0 | 2 |",
         "Network",
         "Sampler",
@@ -138,6 +142,8 @@ def test_eval_cli_errors(tmp_path, model, monkeypatch, capsys):
     assert main(["eval", str(tmp_path), "--n", "1"]) == 2
     with pytest.raises(SystemExit):
         main(["eval", str(tmp_path), "--hints", "1,x"])
+    with pytest.raises(SystemExit):
+        main(["eval", str(tmp_path), "--hint-reach", "-1"])
 
 
 def test_write_section(tmp_path):

@@ -9,7 +9,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from polychrome.core.hints import HintDocument, Stroke, apply_hints
+from polychrome.core.bins import annealed_mean
+from polychrome.core.hints import HOLD_RADIUS, HintDocument, Stroke, apply_hints
 from polychrome.core.models.registry import build_model
 from polychrome.core.pipeline import compose_rgb, predict_marginals
 from polychrome.core.prepared import PreparedImage
@@ -63,10 +64,27 @@ def test_the_prepared_image_wires_the_stages_as_the_callers_did(prepared, photo_
 
     settings = SamplerSettings(n=3, seed=5, iterations=10)
     with torch.inference_mode():
-        old = sample(old_logits, m.centres, L_work, doc.sampler_settings(settings), best_guess=m.best_guess)
+        old = sample(
+            old_logits,
+            m.centres,
+            L_work,
+            doc.sampler_settings(settings),
+            best_guess=m.best_guess,
+            regions=prepared.objects(),  # object draws (the default method) over the photo's objects
+        )
     new = prepared.sample(settings, doc)
-    assert torch.equal(new.ab, old.ab) and new.seeds == old.seeds
+    assert new.seeds == old.seeds
     assert new.settings.saturation == 1.5  # the document's saturation is folded in once
+    # Then every drawn result is held to the hints (HintEngine.constrain): the same draws,
+    # projected into the trust region around the hints' target; pixels no hint reaches are
+    # untouched. Result 0 is the best guess under the hints, as best_guess gives it.
+    assert torch.equal(new.ab[1:], prepared.engine.constrain(old.ab, doc)[1:])
+    assert torch.equal(new.ab[:1], prepared.best_guess(doc))
+    f = prepared.engine.field(doc)
+    assert torch.equal(new.ab[1:, :, f.pull == 0], old.ab[1:, :, f.pull == 0])
+    assert not torch.equal(new.ab, old.ab)  # the hint's paint did move some pixels
+    dist = (new.ab - f.target[None]).norm(dim=1)[:, f.hold]
+    assert f.hold.any() and dist.max() <= HOLD_RADIUS + 1e-3  # full-strength paint holds its colour
 
     locked = {1: old.ab[1].clone()}
     again = prepared.sample(dataclasses.replace(settings, seed=6), doc, locked=locked, locked_seeds={1: 77})
@@ -77,8 +95,18 @@ def test_best_guess_takes_the_models_rule_hints_and_saturation(prepared):
     m, doc = prepared.marginals, hints()
     plain = m.best_guess.ab(m.logits, m.centres)
     assert torch.equal(prepared.best_guess(), plain)
-    hinted = prepared.logits(doc)
-    assert torch.equal(prepared.best_guess(doc), m.best_guess.ab(hinted, m.centres) * 1.5)
+    # Under hints: the network's own best guess, saturation folded in once, blended toward the
+    # hints' target with their pull; where no hint reaches it is the network's own.
+    own = plain * 1.5
+    f = prepared.engine.field(doc)
+    got = prepared.best_guess(doc)
+    assert torch.allclose(got, f.pull * f.target + (1 - f.pull) * own, atol=HOLD_RADIUS + 1e-3)
+    assert torch.equal(got[:, :, f.pull == 0], own[:, :, f.pull == 0])
+    assert (got[0] - f.target).norm(dim=0)[f.hold].max() <= HOLD_RADIUS + 1e-3
+    T1 = prepared.best_guess(doc, T=1.0)
+    assert torch.equal(
+        T1[:, :, f.pull == 0], (annealed_mean(m.logits, m.centres, 1.0) * 1.5)[:, :, f.pull == 0]
+    )
     assert not torch.equal(prepared.best_guess(T=1.0), plain)
 
 

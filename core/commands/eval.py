@@ -25,7 +25,7 @@ def _float_list(text: str) -> tuple[float, ...]:
     except ValueError as e:
         raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from e
     if not vals or any(not v >= 0 for v in vals):
-        raise argparse.ArgumentTypeError("spreads must be non-negative numbers")
+        raise argparse.ArgumentTypeError("reaches must be non-negative numbers")
     return vals
 
 
@@ -49,10 +49,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--hints", type=_int_list, default=(0, 1, 2, 5, 10, 20, 50), help="hint counts, e.g. 0,1,2,5"
     )
     p.add_argument(
-        "--hint-spread",
+        "--hint-reach",
         type=_float_list,
-        default=(1.0, 3.0),
-        help="Polychrome hint reach in brush radii, one curve each (default 1,3)",
+        default=(1.0,),
+        help="Reach of Polychrome's simulated strokes, as the editor's Reach slider / 100 (1 = the "
+        "default brush, fills the object; 0 = the paint only); one curve per value, e.g. 1,2 (default 1)",
     )
     p.add_argument("--seed", type=int, default=0, help="seed for sampler and simulated hints (default 0)")
     p.add_argument(
@@ -92,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
         hints=args.hints,
         limit=args.limit,
         seed=args.seed,
-        hint_spreads=args.hint_spread,
+        hint_reaches=args.hint_reach,
     )
     try:
         res = evaluate(model, args.dir, cfg, model_name=name)
@@ -102,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
     res.command = (
         f"polychrome eval {args.dir} --model {name} --size {args.size} --n {args.n} "
         f"--hints {','.join(str(k) for k in args.hints)} "
-        f"--hint-spread {','.join(f'{v:g}' for v in args.hint_spread)} "
+        f"--hint-reach {','.join(f'{v:g}' for v in args.hint_reach)} "
         f"--seed {args.seed} --device {args.device}"
         + (f" --limit {args.limit}" if args.limit else "")
         + (f" --threads {args.threads}" if args.threads else "")
