@@ -23,7 +23,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QEventLoop, QObject, QRunnable, QThreadPool, Signal, Slot
 
 
 class Cancelled(Exception):
@@ -193,10 +193,11 @@ def drain(pool: QThreadPool, busy: Callable[[], bool], msecs: int) -> bool:
     """Wait until no job of ``pool`` runs and ``busy()`` is false, handling the outcome events
     (which may start a queued job) but no user input meanwhile. True when it got there in time."""
     deadline = time.monotonic() + msecs / 1000
+    loop = QEventLoop()  # its processEvents: PySide6 6.12's QCoreApplication one leaks a ref to None
     while True:
         left = max(0, int((deadline - time.monotonic()) * 1000))
         done = pool.waitForDone(left)
-        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+        loop.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
         if done and not busy() and pool.activeThreadCount() == 0:
             return True
         if not done or not left:

@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     from polychrome.desktop.strokes import make_stroke
     from polychrome.desktop.undo_commands import AddStrokeCommand
 
-    app = create_application()
+    create_application()
     tmp = tempfile.mkdtemp(prefix="polychrome-shot-")
     settings = AppSettings(QSettings(f"{tmp}/settings.ini", QSettings.Format.IniFormat))
     w = MainWindow(settings=settings)
@@ -55,17 +55,20 @@ def main(argv: list[str] | None = None) -> int:
     full = []
     w.controller.detail_ready.connect(lambda i, px: full.append(i) if px.shape[-1] == 4 else None)
 
+    loop = QEventLoop()  # its processEvents: PySide6 6.12's static one leaks a reference to None
+
     def wait(cond, timeout=600.0) -> None:
         t0 = time.monotonic()
         while not cond():
             if time.monotonic() - t0 > timeout:
                 raise TimeoutError
-            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+            loop.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
             time.sleep(0.005)
 
     def settled() -> bool:
         st = w.state
-        return not w.controller.is_busy() and len(st.results) == st.settings.n and w.grid.count() == st.settings.n
+        n = st.settings.n
+        return not w.controller.is_busy() and len(st.results) == n and w.grid.count() == n
 
     w.open_path(args.photo, ask=False)
     wait(settled)
@@ -77,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         points = [(f[i] * W, f[i + 1] * H) for i in range(0, len(f) - 1, 2)]
         b = w.brush
         radius = args.radius if args.radius else b.radius()
+        b.set_values(radius, b.hardness_value(), b.strength_value())  # the panel shows what was painted
+        b.set_color(QColor(args.colour))
         stroke = make_stroke(
             points, radius, color_to_rgb(QColor(args.colour)), b.strength_value(), b.hardness_value()
         )
@@ -92,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     wait(lambda: len(full) > n or w.controller._detail_runner.busy is False, 120)
     wait(lambda: not w.controller._detail_runner.busy, 120)
     for _ in range(20):
-        app.processEvents()
+        loop.processEvents()
         time.sleep(0.02)
     img = w.grab().toImage()
     args.out.parent.mkdir(parents=True, exist_ok=True)
