@@ -9,6 +9,7 @@ from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
+from . import qt_compat
 from .icons import icon
 from .jobs import ModelLoader
 from .main_window import MainWindow
@@ -17,6 +18,7 @@ from .settings import AppSettings
 
 def create_application() -> QApplication:
     """The QApplication, set up once: names for QSettings, HiDPI rounding, app icon."""
+    qt_compat.apply()
     app = QApplication.instance()
     if app is None:
         QCoreApplication.setOrganizationName("Polychrome")

@@ -142,3 +142,29 @@ def test_failure_and_cancellation_also_leave_the_runner_idle(qtbot, pool):
         pass
     assert seen == [] and not runner.busy  # a cancelled job reports no result
     assert busy == [True, False] * 2
+
+
+def test_emitting_from_python_never_runs_true_out_of_references(qtbot):
+    # PySide6 6.12.0's emit returns True without a reference; thousands of emits would abort the
+    # interpreter (bool_dealloc). qt_compat makes True unfreeable where the binding has the bug.
+    import sys
+
+    from PySide6.QtCore import QObject, Signal
+
+    from polychrome.desktop import qt_compat
+
+    needed = qt_compat.apply()
+
+    class Source(QObject):
+        changed = Signal(int)
+
+    src, got = Source(), []
+    src.changed.connect(got.append)
+    before = sys.getrefcount(True)
+    for i in range(1000):
+        src.changed.emit(i)
+    assert len(got) == 1000
+    if needed:
+        assert sys.getrefcount(True) > qt_compat.EXTRA_REFERENCES // 2
+    else:  # a fixed binding: nothing lost
+        assert sys.getrefcount(True) - before >= 0
