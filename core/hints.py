@@ -68,10 +68,11 @@ __all__ = [
 HINT_SIGMA = 10.0  # sigma_h of the hint kernel, ab units
 BETA_MAX = 4.0  # beta at pull 1 (effective sigma 10 / sqrt(4) = 5 ab units)
 FLOOR = 0.05  # probability floor at pull 1
+PULL_FLOOR = 0.05  # propagated confidence below this counts as no hint (leak across edges)
 MASK_CUTOFF = 1e-3  # pull below this is set to exactly 0
 HOLD_PAINT = 0.5  # paint coverage from which a full-strength stroke's colour is guaranteed
 HOLD_RADIUS = 2.0  # ab: results are projected into this disc around the target there
-TRUST_RADIUS = 2.0  # ab: growth of the trust region around the target as the pull falls
+TRUST_RADIUS = 10.0  # ab: growth of the trust region around the target as the pull falls
 HOLD_DELTA_E = 5.0  # the stated CIEDE2000 bound over such pixels (tests/test_hints.py, README)
 PAINT_PRIORITY = 1e3  # strokes of different reach: weight of a group's paint over its pull
 CONFIDENCE_RADIUS = 15.0  # ab: the network's confidence = its mass this close to its mean
@@ -222,6 +223,10 @@ class HintEngine:
             else:
                 x = self.propagator().solve(self.params.hint_weight * paint_sum, y, reach).astype(np.float64)
             pull = np.clip(x[0], 0.0, 1.0)
+            if reach > 0:
+                # The few per cent a far-reaching solve carries across an edge into a small
+                # region are no hint there: the pull is re-scaled to start at PULL_FLOOR.
+                pull = np.clip((pull - PULL_FLOOR) / (1.0 - PULL_FLOOR), 0.0, 1.0)
             sat_g = x[1:] / np.maximum(x[0], 1e-12)[None]
             pulls.append(pull)
             sats.append(sat_g)
