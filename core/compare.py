@@ -82,7 +82,9 @@ def _accumulate_calibration(
     e: Entry, logits: torch.Tensor, centres: torch.Tensor, gt_ab: np.ndarray, nb: int
 ) -> None:
     """Top-1 bin confidence vs. whether the GT's nearest bin is that bin, at the logits' resolution."""
-    tgt = F.adaptive_avg_pool2d(torch.from_numpy(gt_ab)[None], (logits.shape[-2], logits.shape[-1])).to(logits)
+    tgt = F.adaptive_avg_pool2d(torch.from_numpy(gt_ab)[None], (logits.shape[-2], logits.shape[-1])).to(
+        logits
+    )
     true_bin = nearest_bin(tgt, centres)[0]
     p = logits[0].float().softmax(0)
     conf, top = p.max(0)

@@ -100,7 +100,9 @@ def save_session(path: Path | str, session: Session) -> Path:
         import io
 
         buf = io.BytesIO()
-        arrays: dict[str, Any] = {f"ab_{int(i)}": np.asarray(ab, np.float32) for i, ab in session.locked.items()}
+        arrays: dict[str, Any] = {
+            f"ab_{int(i)}": np.asarray(ab, np.float32) for i, ab in session.locked.items()
+        }
         np.savez_compressed(buf, **arrays)
         _atomic_write_bytes(side, buf.getvalue())
     elif side.exists():
