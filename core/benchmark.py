@@ -134,7 +134,8 @@ def _stroke(W: int, H: int, rng: np.random.Generator) -> Stroke:
     """A short brush stroke at a random place, in full-res pixels."""
     x, y = rng.uniform(0.1, 0.9) * W, rng.uniform(0.1, 0.9) * H
     pts = [(float(x + 8 * k), float(y + 3 * k)) for k in range(4)]
-    colour = tuple(float(c) for c in rng.uniform(0.1, 0.9, 3))
+    r, g, b = (float(c) for c in rng.uniform(0.1, 0.9, 3))
+    colour = (r, g, b)
     return Stroke(points=pts, radius=max(2.0, 0.01 * min(W, H)), color=colour)
 
 

@@ -104,8 +104,8 @@ def list_images(folder: Path, limit: int | None = None) -> list[Path]:
 
 def load_ground_truth(path: Path, size: int) -> np.ndarray:
     """Colour photo -> sRGB uint8 ``(H, W, 3)`` with short side ``size`` (never enlarged)."""
-    with Image.open(path) as im:
-        im = im.convert("RGB")
+    with Image.open(path) as f:
+        im: Image.Image = f.convert("RGB")
         s = size / min(im.size)
         if s < 1.0:
             w, h = max(1, round(im.width * s)), max(1, round(im.height * s))

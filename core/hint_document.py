@@ -120,7 +120,7 @@ class Stroke:
             color=tuple(color) if isinstance(color, list | tuple) else color,
             strength=d.get("strength", 1.0),
             hardness=d.get("hardness", 0.5),
-            reach=d.get("reach", d.get("spread", 1.0)),  # "spread": the version-1 name
+            reach=d["reach"] if "reach" in d else d.get("spread", 1.0),  # "spread": the version-1 name
             id=d.get("id") or uuid4().hex,
             ab=tuple(ab) if isinstance(ab, list | tuple) else ab,
         )

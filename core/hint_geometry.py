@@ -124,7 +124,7 @@ def relit_ab(sat: np.ndarray, L: np.ndarray, margin: float = GAMUT_MARGIN) -> np
 def target_ab(color: tuple[float, float, float], L: float) -> tuple[float, float]:
     """ab of an sRGB colour applied at lightness ``L``: its hue and saturation, chroma then
     reduced (hue kept) into the sRGB gamut at ``L``."""
-    ab = relit_ab(np.asarray(color_saturation(color), np.float32)[:, None], np.float32([L]))
+    ab = relit_ab(np.asarray(color_saturation(color), np.float32)[:, None], np.array([L], np.float32))
     return float(ab[0, 0]), float(ab[1, 0])
 
 

@@ -175,7 +175,7 @@ class HintEngine:
     def stroke_target(self, stroke: Stroke) -> tuple[float, float]:
         """Target ab of a stroke at the mean L* under its paint (in gamut there)."""
         sat = np.asarray(self.stroke_saturation(stroke), np.float32)[:, None]
-        ab = relit_ab(sat, np.float32([self.stroke_paint(stroke)[1]]))
+        ab = relit_ab(sat, np.array([self.stroke_paint(stroke)[1]], np.float32))
         return float(ab[0, 0]), float(ab[1, 0])
 
     # -- propagation ---------------------------------------------------------------------------
