@@ -231,8 +231,8 @@ def draw_objects(
         )
         own = _choose(fm, T, u[nc : nc + nf])
         kf = torch.where(accept, match, own)
-        follow = _shade(fm, c, match, T, u_shade[c_of_f])
-        colours.append(torch.where(accept[:, None], follow, _shade(fm, c, own, T, u[2 * nc + nf :])))
+        # One shade per part: at its object's quantile when it follows, at its own otherwise.
+        colours.append(_shade(fm, c, kf, T, torch.where(accept, u_shade[c_of_f], u[2 * nc + nf :])))
         logliks.append((area_f * fm.mass[rows_f, kf].clamp_min(1e-12).log()).sum())
     return ObjectDraws(torch.stack(colours), torch.stack(logliks))
 
