@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import tifffile
 import torch
+from editor_samples import H, W, two_region_photo
 from PIL import Image
 from PySide6.QtCore import QPointF, QSettings, Qt
 from PySide6.QtGui import QColor
@@ -27,17 +28,10 @@ from polychrome.desktop.main_window import MainWindow
 from polychrome.desktop.model import plan_export, resolve_conflicts
 from polychrome.desktop.settings import AppSettings
 
-W, H = 96, 64  # tiny photo: the network and the sampler take milliseconds
 WAIT_MS = 30000
 
 
 # -- fixtures (model, qsettings, messages, make_window: conftest.py) ----------------------------
-def two_region_photo(path: Path, dark: int = 60, bright: int = 200) -> Path:
-    """Left half dark gray, right half bright gray (a luminance edge the hints must respect)."""
-    a = np.full((H, W), bright, np.uint8)
-    a[:, : W // 2] = dark
-    Image.fromarray(a, "L").save(path)
-    return path
 
 
 @pytest.fixture

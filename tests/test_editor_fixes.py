@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from editor_samples import H, W, two_region_photo
 from PIL import Image
 from PySide6.QtCore import QCoreApplication, QPoint, QPointF, Qt
 from PySide6.QtGui import QColor, QImage, QPalette
@@ -25,17 +26,12 @@ from polychrome.desktop.main_window import MainWindow
 from polychrome.desktop.model.session import build_session
 from polychrome.desktop.results_grid import ResultsGrid
 
-W, H = 96, 64
 WAIT_MS = 30000  # an upper bound for waits that end as soon as their condition holds
 
 
 @pytest.fixture
 def photo(tmp_path) -> Path:
-    a = np.full((H, W), 200, np.uint8)
-    a[:, : W // 2] = 60
-    path = tmp_path / "photo.png"
-    Image.fromarray(a, "L").save(path)
-    return path
+    return two_region_photo(tmp_path / "photo.png")
 
 
 @pytest.fixture(autouse=True)

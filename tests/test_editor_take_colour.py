@@ -7,27 +7,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
+from editor_samples import H, W, two_region_photo
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtWidgets import QMessageBox
 
 from polychrome.core.hints import Stroke
 from polychrome.core.session import load_session
 
-W, H = 96, 64
 WAIT_MS = 30000
 ALT, LEFT = Qt.KeyboardModifier.AltModifier, Qt.MouseButton.LeftButton
 
 
 @pytest.fixture
 def photo(tmp_path) -> Path:
-    a = np.full((H, W), 200, np.uint8)
-    a[:, : W // 2] = 60  # two objects: a dark left half, a bright right half
-    path = tmp_path / "photo.png"
-    Image.fromarray(a, "L").save(path)
-    return path
+    return two_region_photo(tmp_path / "photo.png")  # two objects: dark left, bright right
 
 
 @pytest.fixture(autouse=True)
