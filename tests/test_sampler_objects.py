@@ -152,7 +152,10 @@ def test_object_draws_reproduce_from_their_seeds_and_keep_locks():
     st = SamplerSettings(n=5, seed=3, iterations=15)
     a = sample(logits, CENTRES, L, st)
     for i in range(1, 5):
-        assert torch.equal(sample_from_seed(logits, CENTRES, L, st, a.seeds[i]), a.ab[i])
+        # One matrix product serves all draws, so its rounding depends on how many there are:
+        # the same result to well under what 8-bit output can show (1e-3 ab).
+        again = sample_from_seed(logits, CENTRES, L, st, a.seeds[i])
+        assert torch.allclose(again, a.ab[i], rtol=0.0, atol=1e-3)
     locked = {2: a.ab[2].clone()}
     b = sample(logits, CENTRES, L, SamplerSettings(n=5, seed=4, iterations=15), locked=locked)
     assert torch.equal(b.ab[2], a.ab[2])

@@ -179,11 +179,12 @@ def _draw(logits: torch.Tensor, L_work: torch.Tensor, seeds: list[int], settings
 
 
 def _object_results(
-    probs: torch.Tensor, centres: torch.Tensor, maps: torch.Tensor, h: int, w: int
+    probs: torch.Tensor, centres: torch.Tensor, colours: torch.Tensor, labels: torch.Tensor, h: int, w: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Drawn object colours ``(M, 2, h, w)`` -> per-pixel ab and confidence ``(M, 1, h, w)``."""
-    m = maps.shape[0]
-    ab = pull_toward(probs, centres, maps.reshape(m, 2, -1))  # (M, 2, hw)
+    """Drawn region colours ``(M, F, 2)`` over ``labels`` ``(h, w)`` -> per-pixel ab and
+    confidence ``(M, 1, h, w)``."""
+    m = colours.shape[0]
+    ab = pull_toward(probs, centres, colours, labels.reshape(-1).to(probs.device))  # (M, 2, hw)
     conf = ab_confidence(probs, centres, ab, CONFIDENCE_RADIUS)
     return ab.reshape(m, 2, h, w), conf.reshape(m, 1, h, w)
 
@@ -269,7 +270,7 @@ def sample(
                 od = draw_objects(probs, centres, objs, seeds, settings.temperature)
                 maps = colour_maps(od, objs, h, w)
                 pick = select_diverse(maps, od.loglik, torch.stack(fixed), k, settings.diversity)
-                s_k, c_k = _object_results(probs, centres, maps[pick], h, w)
+                s_k, c_k = _object_results(probs, centres, od.fine_colour[pick], objs.fine, h, w)
             else:
                 draws = _draw(logits, L_work, seeds, settings)
                 bins = draws.bins.reshape(len(seeds), -1)
@@ -310,7 +311,8 @@ def sample_from_seed(
     """Reproduce one result from its seed (as reported in :attr:`SampleSet.seeds`) -> ab ``(2, h, w)``.
 
     ``seed == MEAN_SEED`` gives the annealed mean. Same logits and settings give the
-    same tensor :func:`sample` returned for that seed.
+    result :func:`sample` returned for that seed, to float rounding (well under 1e-3 ab:
+    object draws share one matrix product per region among all draws made together).
     """
     if seed == MEAN_SEED:
         one = SamplerSettings(**{**settings.__dict__, "n": 1})
@@ -326,7 +328,7 @@ def sample_from_seed(
         if settings.method == "objects":
             objs = regions if regions is not None else object_regions(probs, centres, L_work)
             od = draw_objects(probs, centres, objs, [int(seed)], settings.temperature)
-            s, c = _object_results(probs, centres, colour_maps(od, objs, h, w), h, w)
+            s, c = _object_results(probs, centres, od.fine_colour, objs.fine, h, w)
         else:
             draws = _draw(logits, L_work, [int(seed)], settings)
             bins = draws.bins.reshape(1, -1)

@@ -386,11 +386,12 @@ def ab_confidence(
         ``(M, hw)``.
     """
     c = centres.float()
+    c2 = c.square().sum(1)[None]
     out = []
-    for abm in ab.float():  # M is 1 in practice (the annealed mean)
+    for abm in ab.float():
         x = abm.T  # (hw, 2)
-        d2 = torch.addmm(c.square().sum(1)[None], x, c.T, alpha=-2.0).add_(x.square().sum(1, keepdim=True))
-        out.append((probs * (d2 <= radius**2)).sum(1))
+        d2 = torch.addmm(c2, x, c.T, alpha=-2.0).add_(x.square().sum(1, keepdim=True))
+        out.append(torch.where(d2 <= radius**2, probs, 0.0).sum(1))
     return torch.stack(out)
 
 

@@ -243,19 +243,37 @@ def colour_maps(draws: ObjectDraws, regions: ObjectRegions, h: int, w: int) -> t
     return draws.fine_colour[:, fine].permute(0, 2, 1).reshape(-1, 2, h, w)
 
 
-def pull_toward(probs: torch.Tensor, centres: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Pixel colours consistent with a target and with each pixel's own marginal.
+def pull_toward(
+    probs: torch.Tensor, centres: torch.Tensor, colours: torch.Tensor, labels: torch.Tensor
+) -> torch.Tensor:
+    """Pixel colours consistent with their region's drawn colour and their own marginal.
 
     Args:
-        probs: ``(hw, Q)`` marginals; centres ``(Q, 2)``; target ``(D, 2, hw)`` ab per pixel.
+        probs: ``(hw, Q)`` marginals; centres ``(Q, 2)``.
+        colours: ``(D, F, 2)`` drawn ab per draw and region (:attr:`ObjectDraws.fine_colour`).
+        labels: ``(hw,)`` int64 region of every pixel, ``0..F-1``.
     Returns:
-        ``(D, 2, hw)``: mean ab of ``p(k) (ε + exp(-|c_k - target|² / 2σ²))``.
+        ``(D, 2, hw)``: mean ab of ``p(k) (ε + exp(-|c_k - colour|² / 2σ²))``.
     """
-    c = centres.float().to(probs.device)
-    out = []
-    for t in target:
-        x = t.T  # (hw, 2)
-        d2 = torch.addmm(c.square().sum(1)[None], x, c.T, alpha=-2.0).add_(x.square().sum(1, keepdim=True))
-        wgt = probs * (torch.exp(d2.clamp_min_(0.0).mul_(-0.5 / PULL_SIGMA**2)).add_(PULL_FLOOR))
-        out.append(((wgt @ c) / wgt.sum(1, keepdim=True).clamp_min(1e-20)).T)
-    return torch.stack(out)
+    d, f, _ = colours.shape
+    hw, q = probs.shape
+    dev = probs.device
+    c = centres.float().to(dev)
+    # The pull kernel is flat within a region, so each region's pixels need one product with
+    # its (Q, 3D) table of kernel-weighted [a, b, 1]: every marginal is read once for all draws.
+    kern = torch.cdist(colours.float(), c[None].expand(d, -1, -1)).square_()  # (D, F, Q)
+    kern = kern.mul_(-0.5 / PULL_SIGMA**2).exp_().add_(PULL_FLOOR)
+    c1 = torch.cat([c, torch.ones(q, 1, device=dev)], 1)  # (Q, 3)
+    table = (kern.permute(1, 2, 0)[..., None] * c1[None, :, None, :]).reshape(f, q, 3 * d)
+    order = torch.argsort(labels, stable=True)
+    sorted_probs = probs[order]
+    acc = torch.empty(hw, 3 * d, device=dev)
+    start = 0
+    for region, n in enumerate(torch.bincount(labels, minlength=f).tolist()):
+        if n:
+            torch.mm(sorted_probs[start : start + n], table[region], out=acc[start : start + n])
+            start += n
+    sums = torch.empty_like(acc)
+    sums[order] = acc
+    sums = sums.view(hw, d, 3).transpose(0, 1)  # (D, hw, 3)
+    return (sums[..., :2] / sums[..., 2:].clamp_min(1e-20)).transpose(1, 2)
