@@ -35,6 +35,7 @@ from PIL import Image
 from . import metrics as M
 from .color import lab_to_rgb, rgb_to_lab
 from .eval_hints import DEFAULT_HINTS, DEFAULT_REACHES, hint_curve, hints_markdown
+from .eval_recolour import recolour_markdown, recolour_probe
 from .eval_samples import format_table as samples_table
 from .eval_samples import gt_objects
 from .eval_samples import set_metrics as sample_set_metrics
@@ -247,6 +248,11 @@ def evaluate_image(
         rng = np.random.default_rng([cfg.seed, seed])
         hint_cfg = (cfg.hints, cfg.hint_reaches, cfg.patch, cfg.hint_radius, rng, cfg.temperature)
         r.update(hint_curve(prepared, gt, gt_lab, *hint_cfg, cfg.levin_short_side, timer.run))
+        if any(k > 0 for k in cfg.hints):
+            # One stroke of another hue on one GT object: fills it, or the photo? (eval_recolour.py)
+            before = [M.to_uint8(x) for x in rgb_ss]
+            probe_rng = np.random.default_rng([cfg.seed, seed, 1])
+            r.update(recolour_probe(prepared, gt_lab, objects, settings, before[0], before[1:], probe_rng))
     return r
 
 
@@ -347,6 +353,8 @@ def format_markdown(res: EvalResult) -> str:
         )
     lines += samples_table(m, res.ratio_of_means, c.n, m("best/psnr"))
     lines += hints_markdown(m, c.hints, c.hint_reaches, c.patch, c.hint_radius, c.levin_short_side, _f)
+    if any(k > 0 for k in c.hints):
+        lines += recolour_markdown(m)
     t = res.timings_ms
     stage_names = [
         ("network", f"Network ({c.size} px short side)"),

@@ -6,25 +6,27 @@ strokes are then spread together by :class:`~polychrome.core.propagation.Propaga
 (Levin-style affinities from L* and the network's marginals, the network as a weak prior),
 which gives per pixel a *pull* ``P(x)`` in [0, 1] (the hints' confidence times their
 strength) and a target colour ``t(x)``: the strokes' hue and saturation re-lit at the
-pixel's own L* and kept inside the sRGB gamut there. Each pixel's marginal is re-weighted
-toward that target (log space, bin centres ``c_k``)::
+pixel's own L* and kept inside the sRGB gamut there. The pull is a probability: each
+pixel's marginal becomes a mixture of the network's and the hint's own narrow distribution
+``q_t(k) ∝ exp(-|c_k - t(x)|^2 / 2 HINT_SIGMA^2)`` around the target::
 
-    logits'(x, k) = max(logits(x, k), lse_x + log(FLOOR P(x)))
-                    - BETA_MAX P(x) |c_k - t(x)|^2 / (2 HINT_SIGMA^2)
-                    + gamma pi(k)
+    p'(x, k) = (1 - P(x)) p(x, k) + P(x) q_t(k)     (+ gamma pi(k) in log space)
 
-- The floor keeps every bin at least ``FLOOR P`` of probability, so a colour the network
-  gave (numerically) zero probability can still be imposed.
+- A pixel the hints reach with ``P = 0.1`` keeps 90 % of its own distribution, so a far,
+  faint pull does not turn every result the hint's colour (a Gaussian re-weighting of
+  strength ``P`` would: it suppresses colours 60 ab away 30-fold already at ``P = 0.05``).
 - ``pi(k)`` (palette, ``gamma = palette_strength``): a mild image-wide preference.
 - Pixels with ``P < MASK_CUTOFF`` are not touched; with no strokes and no palette the
   logits come back unchanged (the best guess at k = 0 is the network's own).
 
 The sampler still draws several results from these marginals; the best guess under hints
 is the network's own best guess blended toward the target with the pull,
-``P t + (1 - P) ab`` (:meth:`HintEngine.blend`). On top, a guarantee
-(:meth:`HintEngine.constrain`): wherever a full-strength stroke's paint covers at least
-half a pixel, every result's ab is projected into a disc of :data:`HOLD_RADIUS` around the
-target, so the painted colour holds within CIEDE2000 ``HOLD_DELTA_E`` (tested).
+``P t + (1 - P) ab`` (:meth:`HintEngine.blend`). Every result, the best guess included, is
+then kept within a trust region around the target that narrows as the pull grows
+(:meth:`HintEngine.constrain`), and on top comes a guarantee: wherever a full-strength
+stroke's paint covers at least half a pixel, every result's ab is projected into a disc of
+:data:`HOLD_RADIUS` around the target, so the painted colour holds within CIEDE2000
+``HOLD_DELTA_E`` (tested).
 
 :class:`HintEngine` caches each stroke's paint (keyed by id and geometry) and the last
 propagation (keyed by the set of strokes), so only what changed is recomputed.
@@ -51,6 +53,7 @@ from .hint_geometry import (
 )
 from .hint_suggest import suggest_colors
 from .propagation import PropagationParams, Propagator
+from .sampler.objects import object_regions
 
 __all__ = [
     "FORMAT_VERSION",
@@ -65,9 +68,7 @@ __all__ = [
     "target_ab",
 ]
 
-HINT_SIGMA = 10.0  # sigma_h of the hint kernel, ab units
-BETA_MAX = 4.0  # beta at pull 1 (effective sigma 10 / sqrt(4) = 5 ab units)
-FLOOR = 0.05  # probability floor at pull 1
+HINT_SIGMA = 5.0  # ab: width of the hint's own distribution q_t around the target
 PULL_FLOOR = 0.05  # propagated confidence below this counts as no hint (leak across edges)
 MASK_CUTOFF = 1e-3  # pull below this is set to exactly 0
 HOLD_PAINT = 0.5  # paint coverage from which a full-strength stroke's colour is guaranteed
@@ -186,8 +187,18 @@ class HintEngine:
             mean = torch.einsum("qhw,qc->chw", probs, self.centres)
             d2 = (self.centres[:, :, None, None] - mean[None]).square().sum(1)  # (Q, h, w)
             conf = (probs * (d2 <= CONFIDENCE_RADIUS**2)).sum(0)
+            regions = None
+            if self.params.region_cut != 1.0:
+                pix = probs.reshape(probs.shape[0], -1).T  # (hw, Q)
+                objs = object_regions(pix, self.centres, self.L_work)
+                lab = objs.coarse if self.params.region_level == "coarse" else objs.fine
+                regions = lab.cpu().numpy()
             self._prop = Propagator(
-                self._L_np, probs.cpu().double().numpy(), conf.cpu().double().numpy(), self.params
+                self._L_np,
+                probs.cpu().double().numpy(),
+                conf.cpu().double().numpy(),
+                self.params,
+                regions,
             )
         return self._prop
 
@@ -263,13 +274,14 @@ class HintEngine:
         if f is not None:
             pull = f.pull.view(1, 1, h, w)
             d2 = (self.centres[:, :, None, None] - f.target[None]).square().sum(1)  # (Q, h, w)
-            field_ = -(BETA_MAX / (2.0 * HINT_SIGMA**2)) * pull * d2[None]
             if self._lse is None:
                 self._lse = torch.logsumexp(self.logits, dim=1, keepdim=True)
-            floor = torch.where(
-                pull >= MASK_CUTOFF, self._lse + torch.log(FLOOR * pull.clamp_min(1e-30)), -torch.inf
+            logq = -d2[None] / (2.0 * HINT_SIGMA**2)
+            logq = logq - torch.logsumexp(logq, dim=1, keepdim=True)
+            mixed = self._lse + torch.logaddexp(
+                torch.log1p(-pull.clamp_max(1.0)) + (out - self._lse), torch.log(pull) + logq
             )
-            out = torch.maximum(out, floor) + field_
+            out = torch.where(pull >= MASK_CUTOFF, mixed, out)
         if use_palette:
             pal = palette_log_weights(self.centres, doc.palette) * float(doc.palette_strength)
             out = out + pal.view(1, q, 1, 1)
@@ -287,7 +299,8 @@ class HintEngine:
         if f is None:
             return ab
         P = f.pull.to(ab)
-        return self._hold(P * f.target.to(ab)[None] + (1.0 - P) * ab, f)
+        mixed = P * f.target.to(ab)[None] + (1.0 - P) * ab
+        return self._hold(mixed, f, self._trust_radius(P))
 
     def constrain(self, ab: torch.Tensor, doc: HintDocument, skip: set[int] | None = None) -> torch.Tensor:
         """Results ``(N, 2, h, w)`` kept within a trust region around the hints' target.
@@ -300,13 +313,16 @@ class HintEngine:
         f = self.field(doc)
         if f is None:
             return ab
-        P = f.pull.to(ab)
-        R = HOLD_RADIUS + TRUST_RADIUS * (1.0 - P) / P.clamp_min(1e-6)
-        out = self._hold(ab, f, R)
+        out = self._hold(ab, f, self._trust_radius(f.pull.to(ab)))
         for i in skip or ():
             if 0 <= i < ab.shape[0]:
                 out[i] = ab[i]
         return out
+
+    @staticmethod
+    def _trust_radius(P: torch.Tensor) -> torch.Tensor:
+        """``(h, w)``: how far (ab) a result may stray from the target where the pull is ``P``."""
+        return HOLD_RADIUS + TRUST_RADIUS * (1.0 - P) / P.clamp_min(1e-6)
 
     @staticmethod
     def _hold(ab: torch.Tensor, f: HintField, R: torch.Tensor | None = None) -> torch.Tensor:

@@ -117,6 +117,7 @@ def test_eval_cli_writes_tables(photos, model, tmp_path, monkeypatch, capsys):
         "Polychrome + hints, reach 2",
         "Δ reach 1",
         "| Method | 0 | 2 |",
+        "Recolour one object",
         "Network",
         "Sampler",
         "Upsample",

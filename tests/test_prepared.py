@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from polychrome.core.bins import annealed_mean
-from polychrome.core.hints import HOLD_RADIUS, HintDocument, Stroke, apply_hints
+from polychrome.core.hints import HOLD_RADIUS, TRUST_RADIUS, HintDocument, Stroke, apply_hints
 from polychrome.core.models.registry import build_model
 from polychrome.core.pipeline import compose_rgb, predict_marginals
 from polychrome.core.prepared import PreparedImage
@@ -96,11 +96,15 @@ def test_best_guess_takes_the_models_rule_hints_and_saturation(prepared):
     plain = m.best_guess.ab(m.logits, m.centres)
     assert torch.equal(prepared.best_guess(), plain)
     # Under hints: the network's own best guess, saturation folded in once, blended toward the
-    # hints' target with their pull; where no hint reaches it is the network's own.
+    # hints' target with their pull and kept within the trust radius R(P) of the target;
+    # where no hint reaches it is the network's own.
     own = plain * 1.5
     f = prepared.engine.field(doc)
     got = prepared.best_guess(doc)
-    assert torch.allclose(got, f.pull * f.target + (1 - f.pull) * own, atol=HOLD_RADIUS + 1e-3)
+    d = f.pull * f.target + (1 - f.pull) * own - f.target
+    R = HOLD_RADIUS + TRUST_RADIUS * (1 - f.pull) / f.pull.clamp_min(1e-6)
+    expected = f.target + d * (R / d.norm(dim=1, keepdim=True).clamp_min(1e-12)).clamp_max(1.0)
+    assert torch.allclose(got, expected, atol=HOLD_RADIUS + 1e-3)
     assert torch.equal(got[:, :, f.pull == 0], own[:, :, f.pull == 0])
     assert (got[0] - f.target).norm(dim=0)[f.hold].max() <= HOLD_RADIUS + 1e-3
     T1 = prepared.best_guess(doc, T=1.0)
