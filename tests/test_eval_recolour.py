@@ -70,4 +70,5 @@ def test_no_object_of_the_probe_size_gives_no_figures():
     prep = PreparedImage.from_marginals(Marginals(logits, CENTRES), gt_lab[..., 0])
     objects = np.zeros((H, W), np.int64)  # one object covering everything: too big
     best = np.zeros((H, W, 3), np.uint8)
-    assert recolour_probe(prep, gt_lab, objects, SamplerSettings(n=2), best, [best], np.random.default_rng(0)) == {}
+    rng = np.random.default_rng(0)
+    assert recolour_probe(prep, gt_lab, objects, SamplerSettings(n=2), best, [best], rng) == {}
