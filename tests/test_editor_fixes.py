@@ -89,8 +89,9 @@ def test_an_export_records_its_provenance_model_seed_hints_and_result(qtbot, mak
     w = make_window()
     open_and_wait(qtbot, w, photo)
     assert w.painting.take_colour(1, W * 0.7, H * 0.5)  # one hint
-    qtbot.waitUntil(lambda: not w.controller.is_busy() and len(w.state.results) == w.state.settings.n,
-                    timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: not w.controller.is_busy() and len(w.state.results) == w.state.settings.n, timeout=WAIT_MS
+    )
     w.state.select(2)
     seed = w.state.results[2].seed
     assert seed >= 0
@@ -371,7 +372,10 @@ def test_quitting_while_a_job_runs_waits_for_it_and_prints_no_traceback(tmp_path
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONFAULTHANDLER="1")
     out = subprocess.run(
         [sys.executable, "-c", QUIT_MID_JOB, str(tmp_path), stage],
-        capture_output=True, text=True, timeout=120, env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
     )
     assert out.returncode == 0 and "exited 0" in out.stdout, out.stderr
     assert "Traceback" not in out.stderr and "Signal source has been deleted" not in out.stderr, out.stderr

@@ -84,9 +84,19 @@ def test_one_training_run_of_the_semantic_model(tmp_path: Path) -> None:
     a = _folder(tmp_path / "a", (200, 40, 40), 2)
     b = _folder(tmp_path / "b", (40, 40, 200), 2)
     cfg = TrainConfig(
-        train_dir=[str(a), str(b)], mix=[0.5, 0.5], out_dir=str(tmp_path / "run"), arch="polychrome-lite0",
-        steps=2, batch_size=2, crop=96, cache_short_side=128, warmup=1, loss="plain", pretrained=False,
-        checkpoint_every=1, val_every=1000,
+        train_dir=[str(a), str(b)],
+        mix=[0.5, 0.5],
+        out_dir=str(tmp_path / "run"),
+        arch="polychrome-lite0",
+        steps=2,
+        batch_size=2,
+        crop=96,
+        cache_short_side=128,
+        warmup=1,
+        loss="plain",
+        pretrained=False,
+        checkpoint_every=1,
+        val_every=1000,
     )
     torch.manual_seed(cfg.seed)  # train() seeds the same way before building the model
     init = build_model("polychrome-lite0").state_dict()
@@ -114,8 +124,23 @@ def test_one_training_run_of_the_semantic_model(tmp_path: Path) -> None:
     from polychrome.core.models.registry import load_weights_file
 
     dest = tmp_path / "shipped"
-    assert main(["weights", "pack", str(weights), "--dest", str(dest), "--name", "mine", "--fp16",
-                 "--temperature", "0.5"]) == 0
+    assert (
+        main(
+            [
+                "weights",
+                "pack",
+                str(weights),
+                "--dest",
+                str(dest),
+                "--name",
+                "mine",
+                "--fp16",
+                "--temperature",
+                "0.5",
+            ]
+        )
+        == 0
+    )
     packed = json.loads((dest / "mine.json").read_text())
     assert packed["best_guess"] == {"temperature": 0.5} and packed["storage"] == "float16"
     assert (dest / "mine.safetensors").stat().st_size < 0.6 * weights.stat().st_size
