@@ -138,6 +138,27 @@ def annealed_mean(
     return expected_ab(annealed_probs(logits, T), centres)
 
 
+def point_estimate(
+    logits: torch.Tensor, centres: np.ndarray | torch.Tensor, T: float = DEFAULT_T, chroma: str = "mean"
+) -> torch.Tensor:
+    """A best guess from logits ``(B, Q, h, w)`` -> ab ``(B, 2, h, w)``.
+
+    ``chroma="mean"``: the annealed mean. ``"expected"``: its hue with the *expected* chroma
+    ``E[|c|]`` of the same distribution: averaging over competing hues shrinks the mean toward
+    gray (a sepia hedge), while ``E[|c|]`` is how colourful the marginals say the pixel is.
+    """
+    probs = annealed_probs(logits, T)
+    ab = expected_ab(probs, centres)
+    if chroma == "mean":
+        return ab
+    if chroma != "expected":
+        raise ValueError(f"chroma must be 'mean' or 'expected', got {chroma!r}")
+    c = _as_centres(centres, probs)
+    expected = torch.einsum("bqhw,q->bhw", probs, c.norm(dim=1))[:, None]
+    mean_chroma = ab.norm(dim=1, keepdim=True)
+    return ab * (expected / mean_chroma.clamp_min(1e-3)).where(mean_chroma > 1e-3, 1.0)
+
+
 def ab_histogram(ab: torch.Tensor, centres: np.ndarray | torch.Tensor) -> np.ndarray:
     """Counts of nearest bins over a batch of ab maps ``(B, 2, H, W)`` -> ``(Q,)`` float64."""
     idx = nearest_bin(ab, centres)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +26,7 @@ import torch
 import torch.nn.functional as F
 
 from . import metrics as M
-from .bins import annealed_mean, nearest_bin, rebalance_weights
+from .bins import nearest_bin, point_estimate, rebalance_weights
 from .color import lab_to_rgb, rgb_to_lab
 from .evaluate import list_images, load_ground_truth
 from .models import MarginalModel
@@ -45,7 +44,8 @@ class CompareConfig:
     n: int = 8
     temperatures: tuple[float, ...] = DEFAULT_TEMPERATURES
     min_colourfulness: float = 0.8
-    lams: tuple[float, ...] = (0.5, 0.8)  # rebalancing variants of models whose card has a prior
+    lams: tuple[float, ...] = (0.5, 0.85)  # rebalancing variants of models whose card has a prior
+    chromas: tuple[str, ...] = ("mean", "expected")  # point estimates (bins.point_estimate)
     limit: int | None = None
     seed: int = 0
     ece_bins: int = 15
@@ -112,19 +112,31 @@ def network_ms(model: MarginalModel, size: int = 256, repeats: int = 5) -> float
     return float(np.median(times))
 
 
-def _variants(
-    name: str, model: MarginalModel, card: dict, lams: Sequence[float]
-) -> list[tuple[str, torch.Tensor | None]]:
-    """(label, additive logit offset or None) for the model and its rebalanced variants."""
-    out: list[tuple[str, torch.Tensor | None]] = [(name, None)]
+@dataclass(frozen=True)
+class Variant:
+    """One best-guess rule of one model: a logit correction (rebalancing λ) and a chroma rule."""
+
+    label: str
+    offset: torch.Tensor | None  # (Q,) added to the logits; None = the model's own marginals
+    lam: float | None
+    chroma: str
+
+
+def _variants(name: str, model: MarginalModel, card: dict, cfg: CompareConfig) -> list[Variant]:
+    """The model's own marginals and its rebalanced variants, each with every chroma rule."""
+    base: list[tuple[str, torch.Tensor | None, float | None]] = [(name, None, None)]
     prior = card.get("bin_prior")
     if prior is not None and len(prior) == model.num_bins:
-        for lam in lams:
+        for lam in cfg.lams:
             w = rebalance_weights(np.asarray(prior, np.float64), lam)
-            out.append(
-                (f"{name} + rebalancing λ={lam:g}", torch.log(torch.as_tensor(w, dtype=torch.float32)))
+            base.append(
+                (f"{name} + rebalancing λ={lam:g}", torch.log(torch.as_tensor(w, dtype=torch.float32)), lam)
             )
-    return out
+    return [
+        Variant(label if chroma == "mean" else f"{label}, expected chroma", offset, lam, chroma)
+        for chroma in cfg.chromas
+        for label, offset, lam in base
+    ]
 
 
 def compare(
@@ -139,7 +151,7 @@ def compare(
     gray, gt_ref = Entry("gray"), Entry("ground truth")
     entries: dict[str, Entry] = {}
     faces_total = 0
-    plan = {n: _variants(n, m, c, cfg.lams) for n, (m, c) in models.items()}
+    plan = {n: _variants(n, m, c, cfg) for n, (m, c) in models.items()}
     for i, p in enumerate(tqdm(paths, unit="img", disable=not progress, desc="compare")):
         gt = load_ground_truth(p, cfg.size)
         lab = rgb_to_lab(gt.astype(np.float32) / 255.0)
@@ -156,20 +168,17 @@ def compare(
         gt_ref.add("warmth", face_warmth_contrast(gt_ab, faces))
         for name, (model, _card) in models.items():
             marg = predict_marginals(model, L, cfg.size)
-            for label, offset in plan[name]:
-                e = entries.setdefault(label, Entry(label))
+            for v in plan[name]:
+                e = entries.setdefault(v.label, Entry(v.label))
                 logits = (
-                    marg.logits if offset is None else marg.logits + offset.to(marg.logits)[:, None, None]
+                    marg.logits if v.offset is None else marg.logits + v.offset.to(marg.logits)[:, None, None]
                 )
-                e.add(
-                    "ce",
-                    float(
-                        rebalanced_ce(logits, torch.from_numpy(gt_ab)[None].to(logits), marg.centres, None)
-                    ),
-                )
-                _accumulate_calibration(e, logits, marg.centres, gt_ab, cfg.ece_bins)
+                if v.chroma == "mean":  # the expected-chroma rules read the same marginals
+                    ce = rebalanced_ce(logits, torch.from_numpy(gt_ab)[None].to(logits), marg.centres, None)
+                    e.add("ce", float(ce))
+                    _accumulate_calibration(e, logits, marg.centres, gt_ab, cfg.ece_bins)
                 for T in cfg.temperatures:
-                    u8 = M.to_uint8(compose_rgb(L, annealed_mean(logits, marg.centres, T)))
+                    u8 = M.to_uint8(compose_rgb(L, point_estimate(logits, marg.centres, T, v.chroma)))
                     ab = M.rgb_to_ab(u8)
                     e.add("psnr", M.psnr(u8, gt), T)
                     e.add("ssim", M.ssim(u8, gt), T)
@@ -177,7 +186,7 @@ def compare(
                     e.add("colourfulness", M.colourfulness(u8), T)
                     e.add("skin", skin_fraction(ab, faces), T)
                     e.add("warmth", face_warmth_contrast(ab, faces), T)
-                if offset is None:
+                if v.offset is None and v.chroma == "mean":
                     L_work = l_at_working_res(L, marg.shape).to(marg.logits.device)
                     ss = sample(
                         marg.logits, marg.centres, L_work, SamplerSettings(n=cfg.n, seed=cfg.seed + i)
@@ -193,6 +202,7 @@ def compare(
         "images": len(paths),
         "faces": faces_total,
         "models": list(models),
+        "variants": {v.label: v for vs in plan.values() for v in vs},
     }
 
 
@@ -206,24 +216,24 @@ def chosen_temperature(e: Entry, gt_colourfulness: float, cfg: CompareConfig) ->
     return max(cfg.temperatures, key=lambda t: ratio[t])
 
 
-def chosen_rule(res: dict, model: str, cfg: CompareConfig) -> tuple[str, float | None, float]:
-    """The best-guess rule for ``model`` chosen on this folder: (entry label, λ or None, T).
+def chosen_rule(res: dict, model: str, cfg: CompareConfig) -> tuple[str, float | None, float, str]:
+    """The best-guess rule for ``model`` chosen on this folder: (entry label, λ or None, T, chroma).
 
-    Among the model's own marginals and its rebalancing corrections, at every swept
-    temperature: the highest PSNR whose colourfulness ratio is >= ``min_colourfulness``;
-    if none reaches it, the most colourful one.
+    Among the model's own marginals and its rebalancing corrections, with either chroma
+    rule, at every swept temperature: the highest PSNR whose colourfulness ratio is >=
+    ``min_colourfulness``; if none reaches it, the most colourful one.
     """
     gcol = res["gt"].mean("colourfulness")
     cands = []
-    for label, e in res["entries"].items():
-        if label != model and not label.startswith(f"{model} + rebalancing λ="):
+    for label, v in res["variants"].items():
+        if not (label == model or label.startswith(f"{model} + ") or label.startswith(f"{model}, ")):
             continue
-        lam = None if label == model else float(label.rsplit("=", 1)[1])
+        e = res["entries"][label]
         for t in cfg.temperatures:
-            cands.append((label, lam, t, e.mean("psnr", t), e.mean("colourfulness", t) / gcol))
-    ok = [c for c in cands if c[4] >= cfg.min_colourfulness]
-    best = max(ok, key=lambda c: c[3]) if ok else max(cands, key=lambda c: c[4])
-    return best[0], best[1], best[2]
+            cands.append((label, v.lam, t, v.chroma, e.mean("psnr", t), e.mean("colourfulness", t) / gcol))
+    ok = [c for c in cands if c[5] >= cfg.min_colourfulness]
+    best = max(ok, key=lambda c: c[4]) if ok else max(cands, key=lambda c: c[5])
+    return best[0], best[1], best[2], best[3]
 
 
 def _f(x: float, d: int = 2) -> str:
@@ -275,16 +285,17 @@ def format_markdown(res: dict, cfg: CompareConfig, command: str = "") -> str:
         "",
         "**Best-guess rule chosen on this folder** (highest PSNR with colourfulness ≥ "
         f"{cfg.min_colourfulness:g}× GT over the corrections and temperatures above; "
-        "`polychrome weights pack --temperature T --rebalance-lambda λ` keeps it in the card)",
+        "`polychrome weights pack --temperature T --rebalance-lambda λ --chroma C` keeps it in the card)",
         "",
     ]
     for model in res.get("models", []):
-        label, lam, t = chosen_rule(res, model, cfg)
+        label, lam, t, chroma = chosen_rule(res, model, cfg)
         e = entries[label]
         lines.append(
             f"- `{model}`: "
             + ("no correction" if lam is None else f"rebalancing λ = {lam:g}")
-            + f", T = {t:g}: PSNR {_f(e.mean('psnr', t))} dB (gray {_f(gray.mean('psnr'))}), "
+            + f", {chroma} chroma, T = {t:g}: PSNR {_f(e.mean('psnr', t))} dB "
+            f"(gray {_f(gray.mean('psnr'))}), "
             f"colourfulness {_f(e.mean('colourfulness', t) / gcol, 3)}× GT, skin on faces "
             f"{_f(e.mean('skin', t))} (GT {_f(gt.mean('skin'))}), face − surround warmth "
             f"{_f(e.mean('warmth', t), 1)} (GT {_f(gt.mean('warmth'), 1)})"

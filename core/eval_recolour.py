@@ -111,6 +111,7 @@ def recolour_markdown(mean) -> list[str]:
     """The probe's table from ``mean(key)`` over images."""
     lo, hi = (round(100 * s) for s in OBJECT_SHARE)
     return [
+        "",
         f"**Recolour one object** (one point stroke, default reach, on a GT object of {lo}-{hi} % of the "
         "image, in the hue opposite its own; fill = share of the object that takes the stroke's hue "
         f"(±{HUE_TOLERANCE:g}°, chroma ≥ {MIN_CHROMA:g}), leak = share of the rest of the photo that "

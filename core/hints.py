@@ -130,6 +130,7 @@ class HintEngine:
         self.size = (int(h), int(w))
         self.params = params or PropagationParams()
         self._lse: torch.Tensor | None = None
+        self._probs: torch.Tensor | None = None  # softmax of the logits, with _lse
         self._prop: Propagator | None = None
         self._paints: OrderedDict[tuple, tuple[torch.Tensor, float]] = OrderedDict()
         self._field_key: tuple | None = None
@@ -274,13 +275,14 @@ class HintEngine:
         if f is not None:
             pull = f.pull.view(1, 1, h, w)
             d2 = (self.centres[:, :, None, None] - f.target[None]).square().sum(1)  # (Q, h, w)
-            if self._lse is None:
+            if self._lse is None or self._probs is None:
                 self._lse = torch.logsumexp(self.logits, dim=1, keepdim=True)
-            logq = -d2[None] / (2.0 * HINT_SIGMA**2)
-            logq = logq - torch.logsumexp(logq, dim=1, keepdim=True)
-            mixed = self._lse + torch.logaddexp(
-                torch.log1p(-pull.clamp_max(1.0)) + (out - self._lse), torch.log(pull) + logq
-            )
+                self._probs = torch.exp(self.logits - self._lse)
+            # In probability space (the network's probabilities cached): one exp, one log.
+            qt = torch.exp(d2.mul_(-0.5 / HINT_SIGMA**2))[None]  # (1, Q, h, w)
+            P = pull.clamp(0.0, 1.0)
+            qt = qt.mul_(P / qt.sum(1, keepdim=True).clamp_min(1e-30))
+            mixed = torch.log(qt.add_(self._probs * (1.0 - P)).clamp_min_(1e-30)).add_(self._lse)
             out = torch.where(pull >= MASK_CUTOFF, mixed, out)
         if use_palette:
             pal = palette_log_weights(self.centres, doc.palette) * float(doc.palette_strength)

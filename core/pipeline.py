@@ -7,7 +7,8 @@ after it is cheap and re-runs on every hint or setting change.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 import numpy.typing as npt
@@ -63,6 +64,19 @@ def best_guess_ab(marginals: Marginals, T: float | None = None) -> torch.Tensor:
         return annealed_mean(marginals.logits, marginals.centres, T)
 
 
+# Two: the conversion of one band overlaps the upsampling of the next (a fixed pipeline depth,
+# so memory does not depend on the machine's core count).
+COMPOSE_THREADS = 2
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(1, thread_name_prefix="polychrome-compose")
+    return _POOL
+
+
 def compose_rgb(
     L_full: np.ndarray,
     ab_small: torch.Tensor | np.ndarray,
@@ -90,9 +104,8 @@ def compose_rgb(
     L_full = np.asarray(L_full, dtype=np.float32)
     out = np.empty((*L_full.shape, 3), dtype=dtype)
     scale = 1.0 if dtype == np.float32 else float(np.iinfo(dtype).max)
-    for rows, ab_band in upsample_ab_bands(ab, L_full):
-        if check is not None:
-            check()
+
+    def convert(rows: slice, ab_band: np.ndarray) -> None:
         lab = np.empty((*ab_band.shape[1:], 3), dtype=np.float32)
         lab[..., 0] = L_full[rows]
         lab[..., 1] = ab_band[0]
@@ -103,4 +116,35 @@ def compose_rgb(
         else:
             # Round to nearest; lab_to_rgb already clipped to [0, 1].
             out[rows] = rgb * scale + 0.5
+
+    # The colour conversion (most of the work) of one band runs on a pool thread while this
+    # thread upsamples the next; numpy releases the GIL, so two cores share it. Two bands at
+    # most are in flight, which bounds the memory.
+    pending: list[Future] = []
+    try:
+        for rows, ab_band in upsample_ab_bands(ab, L_full):
+            if check is not None:
+                check()
+            if rows.start == 0 and rows.stop >= L_full.shape[0]:
+                convert(rows, ab_band)  # one band (a thumbnail): nothing to overlap
+                continue
+            pending.append(_pool().submit(convert, rows, ab_band))
+            while len(pending) > 1:
+                pending.pop(0).result()
+        for f in pending:
+            f.result()
+    finally:
+        for f in pending:
+            f.cancel()
     return out
+
+
+def compose_many(
+    L_full: np.ndarray, abs_small: Sequence[torch.Tensor | np.ndarray], out_dtype: npt.DTypeLike = np.float32
+) -> list[np.ndarray]:
+    """:func:`compose_rgb` of several ab maps under the same L (e.g. a grid's thumbnails), one
+    per pool thread: images too small for more than one band still use every core."""
+    if len(abs_small) <= 1:
+        return [compose_rgb(L_full, a, out_dtype) for a in abs_small]
+    with ThreadPoolExecutor(min(COMPOSE_THREADS, len(abs_small))) as ex:
+        return list(ex.map(lambda a: compose_rgb(L_full, a, out_dtype), abs_small))

@@ -23,7 +23,7 @@ from polychrome.core.export import export_image, normalize_format
 from polychrome.core.hints import HintDocument
 from polychrome.core.imageio import LoadedImage, load_image
 from polychrome.core.models import MarginalModel
-from polychrome.core.pipeline import compose_rgb, predict_marginals
+from polychrome.core.pipeline import compose_many, compose_rgb, predict_marginals
 from polychrome.core.prepared import PreparedImage
 from polychrome.core.provenance import Provenance
 from polychrome.core.sampler import SamplerSettings
@@ -130,11 +130,9 @@ def run_sampling(
     with torch.inference_mode():
         ab = samples.ab.detach().float().cpu()
     t1 = time.perf_counter()
-    results = []
-    for i in range(ab.shape[0]):
-        job.check()
-        thumb = compose_rgb(display.L_thumb, ab[i], np.uint8)
-        results.append(ResultItem(i, ab[i].clone(), int(samples.seeds[i]), thumb))
+    job.check()
+    thumbs = compose_many(display.L_thumb, list(ab), np.uint8)
+    results = [ResultItem(i, ab[i].clone(), int(samples.seeds[i]), thumbs[i]) for i in range(ab.shape[0])]
     if 0 <= selected < len(results):
         job.check()
         results[selected].preview = compose_rgb(display.L_preview, ab[selected], np.uint8)

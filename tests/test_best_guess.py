@@ -6,9 +6,10 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
-from polychrome.core.bins import annealed_mean, gamut_bins
+from polychrome.core.bins import annealed_mean, gamut_bins, point_estimate
 from polychrome.core.models import build_model, save_model
 from polychrome.core.models.base import BestGuess
 from polychrome.core.models.registry import load_weights_file
@@ -27,6 +28,28 @@ def test_default_rule_is_the_annealed_mean() -> None:
     logits, centres = torch.randn(1, 261, 4, 5), torch.as_tensor(gamut_bins())
     assert torch.allclose(BestGuess().ab(logits, centres), annealed_mean(logits, centres, 0.38))
     assert BestGuess.from_card({}) == BestGuess()
+
+
+def test_expected_chroma_keeps_the_hue_and_undoes_the_hedge() -> None:
+    centres = torch.tensor([[0.0, 0.0], [40.0, 0.0], [0.0, 40.0], [-40.0, 0.0]])
+    # Half red (a+), half yellow-ish (b+): the mean is a duller orange at 45 degrees.
+    logits = torch.log(torch.tensor([1e-6, 0.5, 0.5, 1e-6]))[None, :, None, None]
+    mean = point_estimate(logits, centres, 1.0)[0, :, 0, 0]
+    full = point_estimate(logits, centres, 1.0, "expected")[0, :, 0, 0]
+    assert torch.allclose(mean, torch.tensor([20.0, 20.0]), atol=1e-3)
+    assert abs(float(full.norm()) - 40.0) < 1e-2  # E|c| = 40, not |E c| = 28.3
+    assert abs(float(torch.atan2(full[1], full[0])) - float(torch.atan2(mean[1], mean[0]))) < 1e-5
+    # Sure marginals are unchanged; a gray mean stays gray.
+    sure = torch.log(torch.tensor([1e-9, 1.0, 1e-9, 1e-9]))[None, :, None, None]
+    assert torch.allclose(
+        point_estimate(sure, centres, 1.0, "expected"), point_estimate(sure, centres, 1.0), atol=1e-3
+    )
+    gray = torch.log(torch.tensor([1.0, 1e-9, 1e-9, 1e-9]))[None, :, None, None]
+    assert point_estimate(gray, centres, 1.0, "expected").norm() < 1e-3
+    rule = BestGuess.from_card({"best_guess": {"temperature": 1.0, "chroma": "expected"}})
+    assert rule.chroma == "expected" and torch.allclose(rule.ab(logits, centres)[0, :, 0, 0], full)
+    with pytest.raises(ValueError, match="chroma"):
+        BestGuess.from_card({"best_guess": {"chroma": "vivid"}})
 
 
 def test_rebalancing_correction_makes_a_hedging_model_more_colourful() -> None:

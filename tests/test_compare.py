@@ -33,12 +33,22 @@ def test_compare_table_with_rebalancing_variants(tmp_path: Path) -> None:
     card = {"bin_prior": (prior / prior.sum()).tolist()}
     cfg = CompareConfig(size=64, n=2, temperatures=(0.38, 1.0), lams=(0.5,))
     res = compare({"m": (model, card)}, _photos(tmp_path / "d"), cfg, progress=False)
-    assert set(res["entries"]) == {"m", "m + rebalancing λ=0.5"} and res["images"] == 2
+    assert set(res["entries"]) == {
+        "m",
+        "m + rebalancing λ=0.5",
+        "m, expected chroma",
+        "m + rebalancing λ=0.5, expected chroma",
+    }
+    assert res["images"] == 2
     e = res["entries"]["m"]
     assert len(e.by_t[0.38]["psnr"]) == 2 and np.isfinite(e.mean("ce")) and 0 <= e.ece() <= 1
     assert e.mean("network_ms") > 0 and np.isfinite(e.mean("best_of_n"))
-    label, lam, t = chosen_rule(res, "m", cfg)
+    label, lam, t, chroma = chosen_rule(res, "m", cfg)
     assert label in res["entries"] and t in cfg.temperatures and lam in (None, 0.5)
+    assert chroma in ("mean", "expected") and res["variants"][label].chroma == chroma
+    # The expected-chroma rules read the same marginals: no second CE, and never greyer.
+    ex = res["entries"]["m, expected chroma"]
+    assert "ce" not in ex.scalars and ex.mean("colourfulness", 1.0) >= e.mean("colourfulness", 1.0) - 1e-6
     md = format_markdown(res, cfg, "polychrome eval d --compare m")
     assert "| Gray (ab = 0) |" in md and "| m + rebalancing λ=0.5 |" in md and "Best-guess rule" in md
 

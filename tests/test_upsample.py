@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from polychrome.core.color import lab_to_rgb
-from polychrome.core.pipeline import compose_rgb
+from polychrome.core.pipeline import compose_many, compose_rgb
 from polychrome.core.upsample import upsample_ab, upsample_ab_bands, upsample_ab_bilinear
 
 SIDE_A = (40.0, -10.0)  # ab left of the edge
@@ -140,3 +140,16 @@ def test_compose_memory_is_bounded_by_the_output() -> None:
         tracemalloc.stop()
     assert out.shape == (H, W, 3)
     assert peak < out.nbytes + 100 * 2**20, peak / 2**20
+
+
+def test_compose_many_and_overlapped_bands_give_the_serial_result() -> None:
+    rng = np.random.default_rng(7)
+    L = rng.uniform(0, 100, (1100, 1000)).astype(np.float32)  # more than two bands
+    abs_ = [rng.uniform(-40, 40, (2, 28, 25)).astype(np.float32) for _ in range(3)]
+    full = upsample_ab(abs_[0], L)
+    serial = lab_to_rgb(np.dstack([L, full[0], full[1]]))
+    assert np.array_equal(compose_rgb(L, abs_[0]), serial)
+    small, parts = L[:200, :300], [a[:, :6, :8] for a in abs_]
+    many = compose_many(small, parts, np.uint8)
+    for m, a in zip(many, parts, strict=True):
+        assert np.array_equal(m, compose_rgb(small, a, np.uint8))

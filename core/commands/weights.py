@@ -63,6 +63,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="best guess from the marginals corrected by class rebalancing with this lambda (needs --prior)",
     )
+    pk.add_argument(
+        "--chroma",
+        choices=("mean", "expected"),
+        default=None,
+        help="best guess: the annealed mean's chroma, or the marginals' expected chroma at its hue",
+    )
     pk.set_defaults(func=run_pack)
 
 
@@ -161,6 +167,8 @@ def run_pack(args: argparse.Namespace) -> int:
             if "bin_prior" not in updates:
                 return _fail("--rebalance-lambda needs the training prior: pass --prior RUN/prior.npy")
             rule["rebalance_lambda"] = args.rebalance_lambda
+        if args.chroma is not None:
+            rule["chroma"] = args.chroma
         if rule:
             updates["best_guess"] = rule
         dest = pack_model(args.weights, args.dest, args.name, args.fp16, updates)

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..bins import DEFAULT_T, annealed_mean, rebalance_weights
+from ..bins import DEFAULT_T, point_estimate, rebalance_weights
 
 
 @dataclass(frozen=True)
@@ -24,23 +24,29 @@ class BestGuess:
     The marginals stay calibrated (the sampler and hints use them as they are); only the
     point estimate applies a decision rule: optionally a class-rebalancing correction
     ``log w_λ`` (Zhang et al.'s weights from the training prior, which favours the rarer,
-    saturated colours a plain-CE model hedges against), then the annealed mean at ``temperature``.
+    saturated colours a plain-CE model hedges against), then the annealed mean at ``temperature``,
+    optionally with the distribution's expected chroma (``chroma="expected"``,
+    :func:`~polychrome.core.bins.point_estimate`).
     """
 
     temperature: float = DEFAULT_T
     log_weights: torch.Tensor | None = None  # (Q,) added to the logits; None = no correction
     rebalance_lambda: float | None = None
+    chroma: str = "mean"
 
     @classmethod
     def from_card(cls, card: dict) -> BestGuess:
         rule = card.get("best_guess") or {}
         T = float(rule.get("temperature", DEFAULT_T))
+        chroma = str(rule.get("chroma", "mean"))
+        if chroma not in ("mean", "expected"):
+            raise ValueError(f"model card: best_guess.chroma must be 'mean' or 'expected', got {chroma!r}")
         lam = rule.get("rebalance_lambda")
         prior = card.get("bin_prior")
         if lam is None or prior is None:
-            return cls(T)
+            return cls(T, chroma=chroma)
         w = rebalance_weights(np.asarray(prior, np.float64), float(lam))
-        return cls(T, torch.log(torch.as_tensor(w, dtype=torch.float32)), float(lam))
+        return cls(T, torch.log(torch.as_tensor(w, dtype=torch.float32)), float(lam), chroma)
 
     def logits(self, logits: torch.Tensor) -> torch.Tensor:
         """Logits ``(B, Q, h, w)`` with the correction applied (the same tensor when there is none)."""
@@ -50,7 +56,7 @@ class BestGuess:
 
     def ab(self, logits: torch.Tensor, centres: torch.Tensor) -> torch.Tensor:
         """Best-guess ab ``(B, 2, h, w)`` from logits ``(B, Q, h, w)``."""
-        return annealed_mean(self.logits(logits), centres, self.temperature)
+        return point_estimate(self.logits(logits), centres, self.temperature, self.chroma)
 
 
 class MarginalModel(nn.Module):
