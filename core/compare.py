@@ -44,7 +44,7 @@ class CompareConfig:
     n: int = 8
     temperatures: tuple[float, ...] = DEFAULT_TEMPERATURES
     min_colourfulness: float = 0.8
-    lams: tuple[float, ...] = (0.5, 0.85)  # rebalancing variants of models whose card has a prior
+    lams: tuple[float, ...] = (0.5, 0.8, 0.85)  # rebalancing variants of models whose card has a prior
     chromas: tuple[str, ...] = ("mean", "expected")  # point estimates (bins.point_estimate)
     limit: int | None = None
     seed: int = 0
