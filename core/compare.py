@@ -116,6 +116,7 @@ def network_ms(model: MarginalModel, size: int = 256, repeats: int = 5) -> float
 class Variant:
     """One best-guess rule of one model: a logit correction (rebalancing λ) and a chroma rule."""
 
+    model: str
     label: str
     offset: torch.Tensor | None  # (Q,) added to the logits; None = the model's own marginals
     lam: float | None
@@ -133,7 +134,7 @@ def _variants(name: str, model: MarginalModel, card: dict, cfg: CompareConfig) -
                 (f"{name} + rebalancing λ={lam:g}", torch.log(torch.as_tensor(w, dtype=torch.float32)), lam)
             )
     return [
-        Variant(label if chroma == "mean" else f"{label}, expected chroma", offset, lam, chroma)
+        Variant(name, label if chroma == "mean" else f"{label}, expected chroma", offset, lam, chroma)
         for chroma in cfg.chromas
         for label, offset, lam in base
     ]
@@ -226,7 +227,7 @@ def chosen_rule(res: dict, model: str, cfg: CompareConfig) -> tuple[str, float |
     gcol = res["gt"].mean("colourfulness")
     cands = []
     for label, v in res["variants"].items():
-        if not (label == model or label.startswith(f"{model} + ") or label.startswith(f"{model}, ")):
+        if v.model != model:
             continue
         e = res["entries"][label]
         for t in cfg.temperatures:

@@ -53,7 +53,7 @@ from .hint_geometry import (
 )
 from .hint_suggest import suggest_colors
 from .propagation import PropagationParams, Propagator
-from .sampler.objects import object_regions
+from .sampler.objects import ObjectRegions, object_regions
 
 __all__ = [
     "FORMAT_VERSION",
@@ -132,6 +132,7 @@ class HintEngine:
         self._lse: torch.Tensor | None = None
         self._probs: torch.Tensor | None = None  # softmax of the logits, with _lse
         self._prop: Propagator | None = None
+        self._objects: ObjectRegions | None = None
         self._paints: OrderedDict[tuple, tuple[torch.Tensor, float]] = OrderedDict()
         self._field_key: tuple | None = None
         self._field: HintField | None = None
@@ -181,6 +182,16 @@ class HintEngine:
         return float(ab[0, 0]), float(ab[1, 0])
 
     # -- propagation ---------------------------------------------------------------------------
+    def objects(self) -> ObjectRegions:
+        """The photo's objects (:func:`~.sampler.objects.object_regions`) from the network's own
+        marginals, computed once: the sampler's object draws and the propagation's cut share them,
+        and a hint changes which colour an object takes, not where the object is."""
+        if self._objects is None:
+            lg = self.logits
+            probs = torch.softmax(lg[0].reshape(lg.shape[1], -1).T, dim=1)  # (hw, Q)
+            self._objects = object_regions(probs, self.centres, self.L_work)
+        return self._objects
+
     def propagator(self) -> Propagator:
         """The image's hint system (built on first use: Laplacian from L* and the marginals)."""
         if self._prop is None:
@@ -190,8 +201,7 @@ class HintEngine:
             conf = (probs * (d2 <= CONFIDENCE_RADIUS**2)).sum(0)
             regions = None
             if self.params.region_cut != 1.0:
-                pix = probs.reshape(probs.shape[0], -1).T  # (hw, Q)
-                objs = object_regions(pix, self.centres, self.L_work)
+                objs = self.objects()
                 lab = objs.coarse if self.params.region_level == "coarse" else objs.fine
                 regions = lab.cpu().numpy()
             self._prop = Propagator(

@@ -64,9 +64,9 @@ def best_guess_ab(marginals: Marginals, T: float | None = None) -> torch.Tensor:
         return annealed_mean(marginals.logits, marginals.centres, T)
 
 
-# Two: the conversion of one band overlaps the upsampling of the next (a fixed pipeline depth,
-# so memory does not depend on the machine's core count).
+# compose_many's images in flight; fixed (not the core count) so memory is the same everywhere.
 COMPOSE_THREADS = 2
+# One worker: it converts a band while the caller upsamples the next (pipeline depth one).
 _POOL: ThreadPoolExecutor | None = None
 
 

@@ -14,7 +14,7 @@ is written once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -31,7 +31,6 @@ from .sampler import (
     SamplerSettings,
     SampleSet,
     l_at_working_res,
-    object_regions,
     sample,
 )
 
@@ -48,7 +47,6 @@ class PreparedImage:
     L_full: np.ndarray
     L_work: torch.Tensor
     engine: HintEngine
-    _objects: ObjectRegions | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_marginals(cls, marginals: Marginals, L_full: np.ndarray) -> PreparedImage:
@@ -139,14 +137,9 @@ class PreparedImage:
         return ss
 
     def objects(self) -> ObjectRegions:
-        """Objects of the photo for object-level draws, from the network's own marginals (so a
-        hint changes which colour an object takes, not where the object is); computed once."""
-        if self._objects is None:
-            with torch.inference_mode():
-                lg = self.marginals.logits
-                probs = torch.softmax(lg[0].reshape(lg.shape[1], -1).T.float(), dim=1)
-                self._objects = object_regions(probs, self.centres, self.L_work)
-        return self._objects
+        """Objects of the photo for object-level draws (the hint engine's, computed once)."""
+        with torch.inference_mode():
+            return self.engine.objects()
 
     def best_guess(self, hints: HintDocument | None = None, T: float | None = None) -> torch.Tensor:
         """Best-guess ab ``(1, 2, h, w)``, saturation included: the model's own rule (or the plain
