@@ -53,6 +53,7 @@ from .hint_geometry import (
 )
 from .hint_suggest import suggest_colors
 from .propagation import PropagationParams, Propagator
+from .sampler.draw import ab_confidence
 from .sampler.objects import ObjectRegions, object_regions
 
 __all__ = [
@@ -181,6 +182,13 @@ class HintEngine:
         ab = relit_ab(sat, np.array([self.stroke_paint(stroke)[1]], np.float32))
         return float(ab[0, 0]), float(ab[1, 0])
 
+    def network_probs(self) -> torch.Tensor:
+        """The network's marginals ``(1, Q, h, w)``: softmax of the logits, cached."""
+        if self._lse is None or self._probs is None:
+            self._lse = torch.logsumexp(self.logits, dim=1, keepdim=True)
+            self._probs = torch.exp(self.logits - self._lse)
+        return self._probs
+
     # -- propagation ---------------------------------------------------------------------------
     def objects(self) -> ObjectRegions:
         """The photo's objects (:func:`~.sampler.objects.object_regions`) from the network's own
@@ -193,20 +201,21 @@ class HintEngine:
         return self._objects
 
     def propagator(self) -> Propagator:
-        """The image's hint system (built on first use: Laplacian from L* and the marginals)."""
+        """The image's hint system (built on first use: Laplacian from L* and the objects)."""
         if self._prop is None:
-            probs = torch.softmax(self.logits[0], dim=0)  # (Q, h, w)
-            mean = torch.einsum("qhw,qc->chw", probs, self.centres)
-            d2 = (self.centres[:, :, None, None] - mean[None]).square().sum(1)  # (Q, h, w)
-            conf = (probs * (d2 <= CONFIDENCE_RADIUS**2)).sum(0)
+            probs = self.network_probs()[0]  # (Q, h, w)
+            flat = probs.reshape(probs.shape[0], -1).T  # (hw, Q)
+            mean = flat @ self.centres  # (hw, 2): the plain mean
+            conf = ab_confidence(flat, self.centres, mean.T[None], CONFIDENCE_RADIUS).reshape(self.size)
             regions = None
             if self.params.region_cut != 1.0:
                 objs = self.objects()
                 lab = objs.coarse if self.params.region_level == "coarse" else objs.fine
                 regions = lab.cpu().numpy()
+            uses_probs = self.params.marginal_power > 0 or self.params.knn > 0
             self._prop = Propagator(
                 self._L_np,
-                probs.cpu().double().numpy(),
+                probs.cpu().double().numpy() if uses_probs else None,
                 conf.cpu().double().numpy(),
                 self.params,
                 regions,
@@ -283,17 +292,20 @@ class HintEngine:
         h, w = self.size
         out = self.logits
         if f is not None:
-            pull = f.pull.view(1, 1, h, w)
-            d2 = (self.centres[:, :, None, None] - f.target[None]).square().sum(1)  # (Q, h, w)
-            if self._lse is None or self._probs is None:
-                self._lse = torch.logsumexp(self.logits, dim=1, keepdim=True)
-                self._probs = torch.exp(self.logits - self._lse)
+            # Only the pixels the hints reach (often a part of the photo): flat (Q, m) views.
+            idx = torch.nonzero(f.pull.reshape(-1) >= MASK_CUTOFF).squeeze(1)
+            probs = self.network_probs().reshape(q, -1)[:, idx]
+            lse = self._lse if self._lse is not None else torch.logsumexp(self.logits, 1, keepdim=True)
+            t = f.target.reshape(2, -1)[:, idx]  # (2, m)
+            c = self.centres
+            d2 = torch.addmm(c.square().sum(1, keepdim=True), c, t, alpha=-2.0).add_(t.square().sum(0))
             # In probability space (the network's probabilities cached): one exp, one log.
-            qt = torch.exp(d2.mul_(-0.5 / HINT_SIGMA**2))[None]  # (1, Q, h, w)
-            P = pull.clamp(0.0, 1.0)
-            qt = qt.mul_(P / qt.sum(1, keepdim=True).clamp_min(1e-30))
-            mixed = torch.log(qt.add_(self._probs * (1.0 - P)).clamp_min_(1e-30)).add_(self._lse)
-            out = torch.where(pull >= MASK_CUTOFF, mixed, out)
+            qt = torch.exp(d2.mul_(-0.5 / HINT_SIGMA**2))  # (Q, m)
+            P = f.pull.reshape(1, -1)[:, idx].clamp(0.0, 1.0)
+            qt = qt.mul_(P / qt.sum(0, keepdim=True).clamp_min(1e-30))
+            mixed = torch.log(qt.add_(probs * (1.0 - P)).clamp_min_(1e-30)).add_(lse.reshape(1, -1)[:, idx])
+            out = out.clone(memory_format=torch.contiguous_format)
+            out.view(q, -1)[:, idx] = mixed
         if use_palette:
             pal = palette_log_weights(self.centres, doc.palette) * float(doc.palette_strength)
             out = out + pal.view(1, q, 1, 1)

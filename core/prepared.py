@@ -14,7 +14,7 @@ is written once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -26,7 +26,6 @@ from .hints import HintDocument, HintEngine, suggest_colors
 from .models.base import MarginalModel, Marginals
 from .pipeline import compose_rgb, predict_marginals
 from .sampler import (
-    MEAN_SEED,
     ObjectRegions,
     SamplerSettings,
     SampleSet,
@@ -47,6 +46,7 @@ class PreparedImage:
     L_full: np.ndarray
     L_work: torch.Tensor
     engine: HintEngine
+    _own: torch.Tensor | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def from_marginals(cls, marginals: Marginals, L_full: np.ndarray) -> PreparedImage:
@@ -115,26 +115,36 @@ class PreparedImage:
         settings = self.settings_for(settings, hints)
         if logits is None:
             logits = self.logits(hints)
-        locked_dev = {i: ab.to(self.device) for i, ab in (locked or {}).items()} or None
+        locked_dev = {i: ab.to(self.device) for i, ab in (locked or {}).items()}
         with torch.inference_mode():
+            if hints is not None and 0 not in locked_dev and self.engine.field(hints) is not None:
+                # Result 0, the best guess, is the network's own blended toward the hints: given
+                # to the sampler as fixed, so it is not drawn and regularised only to be replaced,
+                # and the drawn results are chosen far from what is shown.
+                own = self.network_best_guess() * float(settings.saturation)
+                locked_dev[0] = self.engine.blend(own, hints)[0]
             ss = sample(
                 logits,
                 self.centres,
                 self.L_work,
                 settings,
-                locked=locked_dev,
+                locked=locked_dev or None,
                 locked_seeds=locked_seeds,
                 best_guess=self.marginals.best_guess,
                 regions=self.objects() if settings.method == "objects" else None,
             )
             if hints is not None:
-                # Full-strength paint holds its colour in every new result (locked ones stay);
-                # result 0, the best guess, is the network's own blended toward the hints.
-                ss.ab = self.engine.constrain(ss.ab, hints, skip=set(locked or {}))
-                if 0 not in (locked or {}) and ss.seeds[0] == MEAN_SEED:
-                    own = self.marginals.best_guess.ab(self.marginals.logits, self.centres)
-                    ss.ab[0] = self.engine.blend(own * float(settings.saturation), hints)[0]
+                # Full-strength paint holds its colour in every new result (locked ones stay;
+                # the blended best guess is already held).
+                ss.ab = self.engine.constrain(ss.ab, hints, skip=set(locked_dev))
         return ss
+
+    def network_best_guess(self) -> torch.Tensor:
+        """The network's own best guess ``(1, 2, h, w)`` (the model's rule, no hints), cached."""
+        if self._own is None:
+            with torch.inference_mode():
+                self._own = self.marginals.best_guess.ab(self.marginals.logits, self.centres)
+        return self._own
 
     def objects(self) -> ObjectRegions:
         """Objects of the photo for object-level draws (the hint engine's, computed once)."""
@@ -146,11 +156,10 @@ class PreparedImage:
         annealed mean at ``T``) on the network's marginals, blended toward the hints with their
         pull (:meth:`HintEngine.blend`: ``P t + (1 - P) ab``, full-strength paint held)."""
         with torch.inference_mode():
-            logits = self.marginals.logits
             if T is None:
-                ab = self.marginals.best_guess.ab(logits, self.centres)
+                ab = self.network_best_guess()
             else:
-                ab = annealed_mean(logits, self.centres, T)
+                ab = annealed_mean(self.marginals.logits, self.centres, T)
             if hints is None:
                 return ab
             ab = ab if hints.saturation == 1.0 else ab * float(hints.saturation)

@@ -6,11 +6,14 @@ sparse system (per right-hand side)::
     (G + diag(rho) + diag(alpha)) X = alpha * Y
 
 - ``G = I - W`` with Levin et al.'s row-stochastic weights of the 8-neighbour grid (the
-  authors' locally adaptive ``exp(-(L_x - L_y)^2 / (0.6 var))``) raised to ``EDGE_POWER``
-  and times the marginals' Bhattacharyya coefficient ``BC(p_x, p_y)^MARGINAL_POWER``, rows
-  renormalised: similar lightness *and* similar network marginals, so "same object"
-  counts for more than "same gray". (``affinity="gauss"``: the graph Laplacian ``D - W``
-  of fixed-width Gaussian weights instead.)
+  authors' locally adaptive ``exp(-(L_x - L_y)^2 / (0.6 var))``) raised to ``EDGE_POWER``,
+  cut by ``REGION_CUT`` between two of the sampler's objects (merged on the network's
+  marginals and on L* edges), rows renormalised: "same object" counts for more than "same
+  gray". Optionally also times the marginals' Bhattacharyya coefficient
+  ``BC(p_x, p_y)^MARGINAL_POWER``; with the cut in place it changed neither the hint table
+  nor the recolour probe on dev (to 0.01 dB / 0.002) and cost ~150 ms per photo, so it is
+  off by default. (``affinity="gauss"``: the graph Laplacian ``D - W`` of fixed-width
+  Gaussian weights instead.)
 - ``alpha`` is the hint weight: large where paint is (``HINT_WEIGHT`` times paint x
   strength), 0 elsewhere; ``Y`` the hints' colours (columns), read where ``alpha > 0``.
 - ``rho = ABSORB / reach^2 * (PRIOR_FLOOR + conf(x))`` is the network's prior: a weak pull
@@ -52,7 +55,7 @@ class PropagationParams:
 
     affinity: str = "levin"  # "levin": the authors' locally adaptive weights; "gauss": fixed sigma_l
     sigma_l: float = 4.0  # "gauss": L* difference at which the affinity falls to exp(-1/2)
-    marginal_power: float = 1.0  # exponent of the marginals' Bhattacharyya coefficient
+    marginal_power: float = 0.0  # exponent of the marginals' Bhattacharyya coefficient (see below)
     # Prior absorption per pixel at reach 1, chosen on dev with the hint table *and* the
     # recolour probe (core/eval_recolour.py): 1e-5 scored best on PSNR against random GT
     # patches but let one stroke turn 28 % of the rest of a photo its colour.

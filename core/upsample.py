@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -125,15 +126,20 @@ def _bands(
     lo = ab.reshape(2, -1).min(axis=1)[:, None, None]
     hi = ab.reshape(2, -1).max(axis=1)[:, None, None]
     y0, y1, wy = _bilinear_taps(H, h)
-    x0, x1, wx = _bilinear_taps(W, w)
     for r0 in range(0, H, rows_per_band):
         rows = slice(r0, min(H, r0 + rows_per_band))
-        # Rows first, at low-res width (cheap), then columns to full width.
+        n = rows.stop - rows.start
+        # Rows first, at low-res width (cheap), then each coefficient plane to full width with
+        # OpenCV's bilinear resize: the same half-pixel centres and border clamping as
+        # _bilinear_taps, several times faster than numpy gathers at full width.
         c0 = coef[:, y0[rows]]
-        c_rows = c0 + (coef[:, y1[rows]] - c0) * wy[rows, None]
-        left = np.take(c_rows, x0, axis=2)
-        c_full = left + (np.take(c_rows, x1, axis=2) - left) * wx
-        band = c_full[:2] * L_full[rows] + c_full[2:]
+        c_rows = c0 + (coef[:, y1[rows]] - c0) * wy[rows, None]  # (4, n, w), planes contiguous
+        band = np.empty((2, n, W), np.float32)
+        for ch in range(2):
+            slope = cv2.resize(c_rows[ch], (W, n), interpolation=cv2.INTER_LINEAR).reshape(n, W)
+            offset = cv2.resize(c_rows[2 + ch], (W, n), interpolation=cv2.INTER_LINEAR).reshape(n, W)
+            np.multiply(slope, L_full[rows], out=band[ch])
+            band[ch] += offset
         np.clip(band, lo, hi, out=band)
         yield rows, band
 

