@@ -112,32 +112,43 @@ class PreparedImage:
         logits: torch.Tensor | None = None,
     ) -> SampleSet:
         """``settings.n`` results under ``hints`` (``logits``: already re-weighted ones, to reuse)."""
+        first = None if 0 in (locked or {}) else self.hinted_best_guess(settings, hints)
         settings = self.settings_for(settings, hints)
         if logits is None:
             logits = self.logits(hints)
-        locked_dev = {i: ab.to(self.device) for i, ab in (locked or {}).items()}
+        locked_dev = {i: ab.to(self.device) for i, ab in (locked or {}).items()} or None
         with torch.inference_mode():
-            if hints is not None and 0 not in locked_dev and self.engine.field(hints) is not None:
-                # Result 0, the best guess, is the network's own blended toward the hints: given
-                # to the sampler as fixed, so it is not drawn and regularised only to be replaced,
-                # and the drawn results are chosen far from what is shown.
-                own = self.network_best_guess() * float(settings.saturation)
-                locked_dev[0] = self.engine.blend(own, hints)[0]
             ss = sample(
                 logits,
                 self.centres,
                 self.L_work,
                 settings,
-                locked=locked_dev or None,
+                locked=locked_dev,
                 locked_seeds=locked_seeds,
                 best_guess=self.marginals.best_guess,
                 regions=self.objects() if settings.method == "objects" else None,
+                # Result 0 under hints is the network's own best guess blended toward them (not
+                # the sampler's, drawn and regularised only to be replaced).
+                first=first,
             )
             if hints is not None:
                 # Full-strength paint holds its colour in every new result (locked ones stay;
                 # the blended best guess is already held).
-                ss.ab = self.engine.constrain(ss.ab, hints, skip=set(locked_dev))
+                skip = set(locked_dev or {}) | ({0} if first is not None else set())
+                ss.ab = self.engine.constrain(ss.ab, hints, skip=skip)
         return ss
+
+    def hinted_best_guess(self, settings: SamplerSettings, hints: HintDocument | None) -> torch.Tensor | None:
+        """Result 0 under ``hints`` ``(2, h, w)``: the network's own best guess at the saturation
+        of ``settings`` (the document's folded in), blended toward the hints
+        (:meth:`HintEngine.blend`); None without an active stroke (the sampler's own best guess)."""
+        if hints is None:
+            return None
+        with torch.inference_mode():
+            if self.engine.field(hints) is None:
+                return None
+            sat = float(self.settings_for(settings, hints).saturation)
+            return self.engine.blend(self.network_best_guess() * sat, hints)[0]
 
     def network_best_guess(self) -> torch.Tensor:
         """The network's own best guess ``(1, 2, h, w)`` (the model's rule, no hints), cached."""

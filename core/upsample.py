@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from scipy.ndimage import uniform_filter
 
-from .resize import resize_l
+from .resize import resize_l_np
 
 DEFAULT_RADIUS = 2  # box radius in low-res pixels: the window must span a blurred colour edge
 DEFAULT_EPS = 9.0  # regulariser in L*² units: luminance steps well below ~3 L* carry no colour edge
@@ -58,7 +58,7 @@ def _bilinear_taps(n_out: int, n_in: int) -> tuple[np.ndarray, np.ndarray, np.nd
 
 def _downsample_guide(L_full: np.ndarray, h: int, w: int) -> np.ndarray:
     """Full-res L ``(H, W)`` -> ``(h, w)`` float64, antialiased as the network's own input was."""
-    return resize_l(L_full, (h, w))[0, 0].numpy().astype(np.float64)
+    return resize_l_np(L_full, (h, w)).astype(np.float64)  # no torch: compose runs on worker threads
 
 
 def _guided_coefficients(ab: np.ndarray, L_small: np.ndarray, radius: int, eps: float) -> np.ndarray:

@@ -69,8 +69,6 @@ def test_the_prepared_image_wires_the_stages_as_the_callers_did(prepared, photo_
             m.centres,
             L_work,
             doc.sampler_settings(settings),
-            # Result 0 is the best guess under the hints, fixed: the draws are chosen far from it.
-            locked={0: prepared.best_guess(doc)[0]},
             best_guess=m.best_guess,
             regions=prepared.objects(),  # object draws (the default method) over the photo's objects
         )
@@ -134,3 +132,46 @@ def test_predict_is_predict_marginals_then_prepare(photo_L):
     a = PreparedImage.predict(model, photo_L)
     b = predict_marginals(model, photo_L)
     assert torch.equal(a.marginals.logits, b.logits)
+
+
+class _Job:
+    def check(self) -> None: ...
+    def report(self, value) -> None: ...
+
+
+@pytest.mark.parametrize("selected", [0, 2])
+def test_the_editors_sampling_job_gives_the_pictures_of_the_plain_stages(prepared, photo_L, selected):
+    """The editor's job under hints: results as PreparedImage.sample gives them (result 0 the
+    best guess under the hints), each thumbnail and the selected result's preview composed."""
+    from polychrome.core.display import preview_L
+    from polychrome.desktop import jobs
+    from polychrome.desktop.model import ImageDisplay
+
+    display = ImageDisplay(
+        gray_full=np.zeros((H, W, 4), np.uint8),
+        L_preview=preview_L(photo_L, 40),
+        L_thumb=preview_L(photo_L, 24),
+    )
+    doc, settings = hints(), SamplerSettings(n=4, seed=3, iterations=10)
+    out = jobs.run_sampling(_Job(), prepared, display, doc, settings, {}, {}, selected)
+    ref = prepared.sample(settings, doc)
+    assert [r.seed for r in out.results] == ref.seeds
+    for r in out.results:
+        assert torch.allclose(r.ab, ref.ab[r.index], atol=1e-4)
+        assert np.array_equal(r.thumb, compose_rgb(display.L_thumb, r.ab, np.uint8))
+    assert torch.allclose(out.results[0].ab, prepared.best_guess(doc)[0], atol=1e-4)
+    shown = out.results[selected]
+    assert np.array_equal(shown.preview, compose_rgb(display.L_preview, shown.ab, np.uint8))
+    assert all(r.preview is None for r in out.results if r.index != selected)
+
+
+def test_a_given_first_result_replaces_result_0_and_leaves_the_draws(prepared):
+    m = prepared.marginals
+    settings = SamplerSettings(n=4, seed=2, iterations=10)
+    first = torch.full((2, *m.shape), 7.0)
+    with torch.inference_mode():
+        plain = sample(m.logits, m.centres, prepared.L_work, settings, best_guess=m.best_guess)
+        given = sample(m.logits, m.centres, prepared.L_work, settings, best_guess=m.best_guess, first=first)
+    assert torch.equal(given.ab[0], first) and given.seeds == plain.seeds
+    # The draws are regularised in a smaller batch: the same to float rounding.
+    assert torch.allclose(given.ab[1:], plain.ab[1:], atol=1e-3)

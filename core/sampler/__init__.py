@@ -205,6 +205,7 @@ def sample(
     locked_seeds: dict[int, int] | None = None,
     best_guess: BestGuess | None = None,
     regions: ObjectRegions | None = None,
+    first: torch.Tensor | None = None,
 ) -> SampleSet:
     """Draw ``settings.n`` diverse, coherent colourisations.
 
@@ -221,6 +222,9 @@ def sample(
         regions: objects of the image for the "objects" method (:func:`object_regions`),
             e.g. computed once from the network's own marginals so that hints do not move
             them; default: computed from ``logits``.
+        first: result 0 ``(2, h, w)`` made by the caller (e.g. the best guess under hints),
+            returned as is instead of the regularised best guess of ``logits``; the draws are
+            still chosen far from that best guess, as without ``first``. Ignored when 0 is locked.
     Returns:
         :class:`SampleSet` with ``ab (n, 2, h, w)`` on the logits' device. Same inputs and
         settings give identical tensors.
@@ -254,11 +258,12 @@ def sample(
                 if best_guess is None
                 else best_guess.ab(logits, centres).reshape(1, 2, h, w)
             )
-            c0 = ab_confidence(probs, centres, mean.reshape(1, 2, -1), CONFIDENCE_RADIUS)
-            batch_s.append(mean)
-            batch_c.append(c0.reshape(1, 1, h, w))
-            batch_lam.append(lam * MEAN_SMOOTHNESS)
             fixed.append(mean[0])
+            if first is None:
+                c0 = ab_confidence(probs, centres, mean.reshape(1, 2, -1), CONFIDENCE_RADIUS)
+                batch_s.append(mean)
+                batch_c.append(c0.reshape(1, 1, h, w))
+                batch_lam.append(lam * MEAN_SMOOTHNESS)
         fixed += [locked[i].to(device=device, dtype=torch.float32) for i in sorted(locked) if i != 0]
 
         chosen_seeds: list[int] = []
@@ -285,10 +290,13 @@ def sample(
             chosen_seeds = [seeds[j] for j in pick]
 
         out = torch.empty(n, 2, h, w, device=device)
+        solved = free if first is None or 0 not in free else [i for i in free if i != 0]
         if batch_s:
             lam_t = torch.tensor(batch_lam, device=device)
             u = _finish(torch.cat(batch_s), torch.cat(batch_c), L_work, lam_t, settings)
-            out[free] = u
+            out[solved] = u
+        if first is not None and 0 in free:
+            out[0] = first.to(device=device, dtype=torch.float32)
         for i, ab in locked.items():
             out[i] = ab.to(device=device, dtype=torch.float32)
 

@@ -151,8 +151,10 @@ def regularise(
         raise ValueError("iterations must be >= 0")
     if (c < 0).any():
         raise ValueError("confidence must be non-negative")
-    s = s.float()
-    c = c.float()
+    # Contiguous: a channels-last-like input (e.g. a permuted draw) would make every slice of
+    # the loop below strided, several times slower.
+    s = s.float().contiguous()
+    c = c.float().contiguous()
     n = s.shape[0]
     lam_t = _lambdas(lam, n, s).view(n, 1, 1, 1, 1)
     with torch.no_grad():
