@@ -14,7 +14,7 @@ from polychrome.core.hints import HOLD_RADIUS, TRUST_RADIUS, HintDocument, Strok
 from polychrome.core.models.registry import build_model
 from polychrome.core.pipeline import compose_rgb, predict_marginals
 from polychrome.core.prepared import PreparedImage
-from polychrome.core.resize import resize_l, short_side_size
+from polychrome.core.resize import resize_l, resize_l_np, short_side_size
 from polychrome.core.sampler import SamplerSettings, l_at_working_res, sample
 
 H, W = 48, 72
@@ -50,6 +50,17 @@ def test_resize_l_is_the_antialiased_resize_and_copies_at_the_same_size(photo_L)
     assert short_side_size((H, W), 24) == (24, 36) and short_side_size((H, W), 480) == (H, W)
     with pytest.raises(ValueError):
         resize_l(photo_L[None], (4, 4))
+
+
+@pytest.mark.parametrize("size", [(12, 18), (5, 7), (48, 72), (60, 90)])
+def test_the_torch_free_resize_agrees_with_resize_l(rng, size):
+    L = rng.uniform(0, 100, (H, W)).astype(np.float32)
+    ours = resize_l_np(L, size)
+    assert ours.dtype == np.float32 and ours.shape == size
+    # Pillow's antialiased bilinear is the filter torch's antialias=True reproduces.
+    np.testing.assert_allclose(ours, resize_l(L, size)[0, 0].numpy(), atol=1e-3)
+    with pytest.raises(ValueError):
+        resize_l_np(L[None], size)
 
 
 def test_the_prepared_image_wires_the_stages_as_the_callers_did(prepared, photo_L):
