@@ -30,6 +30,16 @@ CIE_KAPPA = 7.787
 _F_EPS = 0.2068966  # f(CIE_EPS) = 6/29
 
 
+# Lab -> (fx, fy, fz) is affine, and so is the white point followed by XYZ -> linear RGB: both
+# run as one OpenCV per-pixel matrix product (numpy's ``@`` over a last axis of 3 is slow).
+_F_FROM_LAB = np.array(
+    [[1 / 116, 1 / 500, 0, 16 / 116], [1 / 116, 0, 0, 16 / 116], [1 / 116, 0, -1 / 200, 16 / 116]],
+    dtype=np.float64,
+)
+_RGB_FROM_XYZN = RGB_FROM_XYZ * WHITE_D65[None, :]
+_CV_MIN_SIZE = 3 * 4096  # below this numpy's per-call overhead is the smaller
+
+
 def _check_last3(x: np.ndarray, name: str) -> None:
     if x.ndim < 1 or x.shape[-1] != 3:
         raise ValueError(f"{name} must have shape (..., 3), got {x.shape}")
@@ -104,16 +114,6 @@ def lab_to_linear_rgb(lab: np.ndarray) -> np.ndarray:
     return (xyz @ RGB_FROM_XYZ.T.astype(np.float32)).astype(np.float32)
 
 
-# Lab -> (fx, fy, fz) is affine, and so is the white point followed by XYZ -> linear RGB: both
-# run as one OpenCV per-pixel matrix product (numpy's ``@`` over a last axis of 3 is slow).
-_F_FROM_LAB = np.array(
-    [[1 / 116, 1 / 500, 0, 16 / 116], [1 / 116, 0, 0, 16 / 116], [1 / 116, 0, -1 / 200, 16 / 116]],
-    dtype=np.float64,
-)
-_RGB_FROM_XYZN = RGB_FROM_XYZ * WHITE_D65[None, :]
-_CV_MIN_SIZE = 3 * 4096  # below this numpy's per-call overhead is the smaller
-
-
 def _lab_to_linear_rgb_cv(lab: np.ndarray) -> np.ndarray:
     """:func:`lab_to_linear_rgb` for large arrays (same formula, within float32 rounding)."""
     flat = np.ascontiguousarray(lab).reshape(-1, 1, 3)
@@ -129,7 +129,7 @@ def _lab_to_linear_rgb_cv(lab: np.ndarray) -> np.ndarray:
 
 def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
     """Lab ``(..., 3)`` -> sRGB ``(..., 3)`` clipped to [0, 1], float32."""
-    return np.clip(linear_to_srgb(lab_to_linear_rgb(lab)), 0.0, 1.0, out=None)
+    return np.clip(linear_to_srgb(lab_to_linear_rgb(lab)), 0.0, 1.0)
 
 
 # ---------------------------------------------------------------- torch ---

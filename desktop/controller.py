@@ -12,6 +12,7 @@ Scheduling only: debouncing, the stale-result counters and the workers. The rule
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,8 +74,14 @@ class EditorController(QObject):
         self._model_key: tuple[str, str] | None = None
         self.pool = pool or QThreadPool(self)
         self.pool.setMaxThreadCount(3)
-        self._image_runner = LatestOnlyRunner(self.pool, self)
-        self._sample_runner = LatestOnlyRunner(self.pool, self)
+        # Every torch job (load + network, sampling) runs on this one thread: a torch OpenMP
+        # op started on a second thread while another thread's run leaves every later torch
+        # op of the process several times slower (docs/RESULTS.md, Latency). Renders and
+        # exports (numpy, OpenCV, Pillow) use the other pool.
+        self.torch_pool = QThreadPool(self)
+        self.torch_pool.setMaxThreadCount(1)
+        self._image_runner = LatestOnlyRunner(self.torch_pool, self)
+        self._sample_runner = LatestOnlyRunner(self.torch_pool, self)
         self._detail_runner = LatestOnlyRunner(self.pool, self)
         self._export_runner = LatestOnlyRunner(self.pool, self)
         self._sample_runner.busy_changed.connect(lambda b: self.busy_changed.emit("sampling", b))
@@ -311,7 +318,9 @@ class EditorController(QObject):
         self.error.emit(*errors.sampling_failure(exc, tb))
 
     def wait_idle(self, msecs: int = 30000) -> bool:
-        return self.pool.waitForDone(msecs)
+        deadline = time.monotonic() + msecs / 1000
+        done = self.torch_pool.waitForDone(msecs)
+        return self.pool.waitForDone(max(0, int((deadline - time.monotonic()) * 1000))) and done
 
     def shutdown(self, msecs: int = 120000) -> bool:
         """The window closes: cancel loading, the network, sampling and renders, let exports finish,
@@ -326,7 +335,10 @@ class EditorController(QObject):
             runner.cancel()
         self._set_task(None)
         # A queued export starts only when the one before it reports back (an event): drain runs those.
-        return drain(self.pool, lambda: self._export_runner.busy, msecs)
+        deadline = time.monotonic() + msecs / 1000
+        torch_done = self.torch_pool.waitForDone(msecs)
+        left = max(0, int((deadline - time.monotonic()) * 1000))
+        return drain(self.pool, lambda: self._export_runner.busy, left) and torch_done
 
     # -- large view of the result on show ----------------------------------------------------
     def _schedule_detail(self, delay_ms: int = 0) -> None:

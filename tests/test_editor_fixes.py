@@ -268,10 +268,11 @@ def test_closing_mid_sampling_cancels_and_waits_and_starts_nothing(qtbot, make_w
     qtbot.waitUntil(inside.is_set, timeout=WAIT_MS)
     assert w.close()
     assert seen_cancel == [True]  # the close cancelled the sampling instead of waiting it out
-    assert w.controller.pool.activeThreadCount() == 0
+    pools = (w.controller.pool, w.controller.torch_pool)
+    assert all(p.activeThreadCount() == 0 for p in pools)
     w.controller.shuffle()  # a late request after closing starts no worker
     QCoreApplication.processEvents()
-    assert not w.controller.is_busy() and w.controller.pool.activeThreadCount() == 0
+    assert not w.controller.is_busy() and all(p.activeThreadCount() == 0 for p in pools)
 
 
 # -- the before/after line and the layout -----------------------------------------------------------
