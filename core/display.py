@@ -13,7 +13,7 @@ from functools import lru_cache
 import numpy as np
 
 from .color import lab_to_rgb
-from .resize import resize_l_np, short_side_size
+from .resize import resize_l, short_side_size
 
 GRAY_STEPS = 1000  # L* in steps of 0.1: finer than 8-bit gray can show
 
@@ -60,13 +60,10 @@ def rgb_to_bgrx(rgb: np.ndarray) -> np.ndarray:
 
 
 def preview_L(L: np.ndarray, long_side: int) -> np.ndarray:
-    """Downscaled L* for previews: long side at most ``long_side`` (aspect kept, never enlarged).
-
-    Without torch (:func:`~.resize.resize_l_np`): it runs on a loading thread, maybe while a
-    sampling job's torch ops run on another."""
+    """Downscaled L* for previews: long side at most ``long_side`` (aspect kept, never enlarged)."""
     H, W = np.asarray(L).shape
     target_short = max(1, round(long_side * min(H, W) / max(H, W)))
-    return resize_l_np(L, short_side_size((H, W), target_short))
+    return resize_l(L, short_side_size((H, W), target_short))[0, 0].numpy()
 
 
 def point_to_pixel(x: float, y: float, size: tuple[int, int], shape: tuple[int, ...]) -> tuple[int, int]:
