@@ -42,7 +42,7 @@ def resize_l_np(L: np.ndarray, size: tuple[int, int]) -> np.ndarray:
         raise ValueError(f"size must be (h, w) with positive entries, got {size}")
     if tuple(L.shape) == tuple(size):
         return L.copy()
-    img = Image.fromarray(np.ascontiguousarray(L), mode="F")
+    img = Image.fromarray(np.ascontiguousarray(L))  # float32 (H, W): mode "F"
     return np.asarray(img.resize((int(size[1]), int(size[0])), Image.Resampling.BILINEAR), dtype=np.float32)
 
 
