@@ -152,8 +152,8 @@ def rgb_to_lab_torch(rgb: torch.Tensor) -> torch.Tensor:
     return torch.stack([L, a, b], dim=1)
 
 
-def lab_to_rgb_torch(lab: torch.Tensor) -> torch.Tensor:
-    """Lab ``(B, 3, H, W)`` -> sRGB ``(B, 3, H, W)`` clipped to [0, 1]."""
+def lab_to_linear_rgb_torch(lab: torch.Tensor) -> torch.Tensor:
+    """Lab ``(B, 3, H, W)`` -> linear RGB ``(B, 3, H, W)``, unclipped (may leave [0, 1])."""
     _check_b3hw(lab, "lab")
     fy = (lab[:, 0] + 16.0) / 116.0
     fx = fy + lab[:, 1] / 500.0
@@ -161,6 +161,11 @@ def lab_to_rgb_torch(lab: torch.Tensor) -> torch.Tensor:
     f = torch.stack([fx, fy, fz], dim=1)
     xyz = torch.where(f > _F_EPS, f**3, (f - 16.0 / 116.0) / CIE_KAPPA)
     xyz = xyz * _mat(WHITE_D65, lab).view(1, 3, 1, 1)
-    lin = torch.einsum("ij,bjhw->bihw", _mat(RGB_FROM_XYZ, lab), xyz)
+    return torch.einsum("ij,bjhw->bihw", _mat(RGB_FROM_XYZ, lab), xyz)
+
+
+def lab_to_rgb_torch(lab: torch.Tensor) -> torch.Tensor:
+    """Lab ``(B, 3, H, W)`` -> sRGB ``(B, 3, H, W)`` clipped to [0, 1]."""
+    lin = lab_to_linear_rgb_torch(lab)
     srgb = torch.where(lin > 0.0031308, 1.055 * lin.clamp_min(0.0031308) ** (1 / 2.4) - 0.055, 12.92 * lin)
     return srgb.clamp(0.0, 1.0)

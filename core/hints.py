@@ -39,7 +39,7 @@ from collections import OrderedDict
 import numpy as np
 import torch
 
-from .color import lab_to_linear_rgb
+from .color import lab_to_linear_rgb_torch
 from .hint_document import FORMAT_VERSION, READABLE_VERSIONS, HintDocument, Stroke
 from .hint_geometry import (
     MIN_RADIUS,
@@ -368,19 +368,19 @@ class HintEngine:
     def _into_gamut(ab: torch.Tensor, f: HintField) -> torch.Tensor:
         """Chroma of hinted pixels outside the sRGB gamut at their L* reduced onto it (hue kept):
         a disc around an in-gamut target can cross the gamut's edge in deep shadows."""
-        L = f.L.to(ab).expand(ab.shape[0], -1, -1)
-        sel = (f.pull > 0).to(ab.device).expand_as(L)
-        a, b, Ls = (x.detach().cpu().numpy() for x in (ab[:, 0][sel], ab[:, 1][sel], L[sel]))
-        rgb = lab_to_linear_rgb(np.stack([Ls, a, b], -1))
-        outside = np.flatnonzero(~np.all((rgb >= -1e-4) & (rgb <= 1.0 + 1e-4), axis=-1))
-        if outside.size == 0:
+        n = ab.shape[0]
+        L = f.L.to(ab).expand(n, 1, -1, -1)
+        rgb = lab_to_linear_rgb_torch(torch.cat([L, ab], dim=1))  # all pixels at once: cheap
+        outside = ((rgb < -1e-4) | (rgb > 1.0 + 1e-4)).any(1) & (f.pull > 0).to(ab.device)  # (N, h, w)
+        if not bool(outside.any()):
             return ab
-        scale = np.ones_like(a)
-        scale[outside] = gamut_scale(Ls[outside], a[outside], b[outside], iters=20)
+        Ls, a, b = (
+            x.detach().cpu().numpy() for x in (L[:, 0][outside], ab[:, 0][outside], ab[:, 1][outside])
+        )
+        scale = torch.from_numpy(gamut_scale(Ls, a, b, iters=20)).to(ab)
         out = ab.clone()
-        k = torch.from_numpy(scale).to(ab)
-        out[:, 0][sel] = ab[:, 0][sel] * k
-        out[:, 1][sel] = ab[:, 1][sel] * k
+        out[:, 0][outside] = ab[:, 0][outside] * scale
+        out[:, 1][outside] = ab[:, 1][outside] * scale
         return out
 
 
