@@ -82,6 +82,7 @@ def compose_rgb(
     ab_small: torch.Tensor | np.ndarray,
     out_dtype: npt.DTypeLike = np.float32,
     check: Callable[[], None] | None = None,
+    guide: np.ndarray | None = None,
 ) -> np.ndarray:
     """Full-res L ``(H, W)`` + low-res ab ``(2, h, w)`` or ``(1, 2, h, w)`` -> sRGB ``(H, W, 3)``.
 
@@ -91,6 +92,8 @@ def compose_rgb(
     saves the full-size float image. Work is done in row bands, so peak memory
     is the output plus a few tens of MB (a 24 MP image stays well under 2 GB). ``check``
     is called before each band (a caller's cancellation point: it may raise to stop).
+    ``guide``: L* ``(h, w)`` at ab's resolution if the caller has it (the working-resolution L,
+    :attr:`PreparedImage.guide`); default: ``L_full`` resized (a GIL-holding copy of ``L_full``).
     """
     ab = ab_small.detach().float().cpu().numpy() if isinstance(ab_small, torch.Tensor) else ab_small
     ab = np.asarray(ab, dtype=np.float32)
@@ -122,7 +125,7 @@ def compose_rgb(
     # most are in flight, which bounds the memory.
     pending: list[Future] = []
     try:
-        for rows, ab_band in upsample_ab_bands(ab, L_full):
+        for rows, ab_band in upsample_ab_bands(ab, L_full, guide=guide):
             if check is not None:
                 check()
             if rows.start == 0 and rows.stop >= L_full.shape[0]:
@@ -140,11 +143,14 @@ def compose_rgb(
 
 
 def compose_many(
-    L_full: np.ndarray, abs_small: Sequence[torch.Tensor | np.ndarray], out_dtype: npt.DTypeLike = np.float32
+    L_full: np.ndarray,
+    abs_small: Sequence[torch.Tensor | np.ndarray],
+    out_dtype: npt.DTypeLike = np.float32,
+    guide: np.ndarray | None = None,
 ) -> list[np.ndarray]:
     """:func:`compose_rgb` of several ab maps under the same L (e.g. a grid's thumbnails), one
     per pool thread: images too small for more than one band still use every core."""
     if len(abs_small) <= 1:
-        return [compose_rgb(L_full, a, out_dtype) for a in abs_small]
+        return [compose_rgb(L_full, a, out_dtype, guide=guide) for a in abs_small]
     with ThreadPoolExecutor(min(COMPOSE_THREADS, len(abs_small))) as ex:
-        return list(ex.map(lambda a: compose_rgb(L_full, a, out_dtype), abs_small))
+        return list(ex.map(lambda a: compose_rgb(L_full, a, out_dtype, guide=guide), abs_small))

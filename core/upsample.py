@@ -93,22 +93,28 @@ def upsample_ab_bands(
     radius: int = DEFAULT_RADIUS,
     eps: float = DEFAULT_EPS,
     band_pixels: int = BAND_PIXELS,
+    guide: np.ndarray | None = None,
 ) -> Iterator[tuple[slice, np.ndarray]]:
     """Yield ``(rows, ab_band)`` with ``ab_band`` ``(2, len(rows), W)`` float32, top to bottom.
 
     The bands tile the full-resolution image; see :func:`upsample_ab` for the
     method. Consumers that only need a per-band product (sRGB, export) never hold
-    the full-resolution ab.
+    the full-resolution ab. ``guide``: L* at ab's resolution ``(h, w)``, when the caller has
+    it (the working-resolution L the ab belongs to); default: ``L_full`` resized.
     """
     # Validate now, not at the first next(): a bad call should fail where it is made.
     ab, L_full = _check_inputs(ab, L_full)
     if radius < 0 or eps <= 0:
         raise ValueError(f"radius must be >= 0 and eps > 0, got radius={radius}, eps={eps}")
-    return _bands(ab, L_full, radius, eps, band_pixels)
+    if guide is not None:
+        guide = np.asarray(guide, dtype=np.float64).reshape(-1, ab.shape[2])
+        if guide.shape != ab.shape[1:]:
+            raise ValueError(f"guide must have shape {ab.shape[1:]}, got {guide.shape}")
+    return _bands(ab, L_full, radius, eps, band_pixels, guide)
 
 
 def _bands(
-    ab: np.ndarray, L_full: np.ndarray, radius: int, eps: float, band_pixels: int
+    ab: np.ndarray, L_full: np.ndarray, radius: int, eps: float, band_pixels: int, guide: np.ndarray | None
 ) -> Iterator[tuple[slice, np.ndarray]]:
     _, h, w = ab.shape
     H, W = L_full.shape
@@ -120,7 +126,8 @@ def _bands(
             yield rows, ab[:, rows].copy()
         return
 
-    coef = _guided_coefficients(ab, _downsample_guide(L_full, h, w), radius, eps)
+    small = _downsample_guide(L_full, h, w) if guide is None else guide
+    coef = _guided_coefficients(ab, small, radius, eps)
     # The linear model may overshoot where full-res L has detail the low-res fit
     # never saw; never produce a colour outside the range the input asked for.
     lo = ab.reshape(2, -1).min(axis=1)[:, None, None]

@@ -362,7 +362,8 @@ class EditorController(QObject):
         if item is None or image is None or display is None:
             return
         gen, index, ab, L, need = self._detail_gen, item.index, item.ab, image.L, item.preview is None
-        job = Job(gen, lambda j: (index, jobs.compose_views(j, index, L, display, ab, need)), "detail")
+        guide = st.prepared.guide if st.prepared is not None else None
+        job = Job(gen, lambda j: (index, jobs.compose_views(j, index, L, display, ab, need, guide)), "detail")
         job.signals.progress.connect(self._on_detail_preview)
         job.signals.result.connect(self._on_detail)
         self._detail_runner.submit(job)
@@ -387,8 +388,12 @@ class EditorController(QObject):
         # The results on show were drawn by the model that made the marginals, under these hints.
         model = self._model_key[0] if self._model_key else self.model_name
         hints = len(self.state.hints.strokes)
+        prepared = self.state.prepared
+        guide = prepared.guide if prepared is not None and prepared.L_full.shape == image.L.shape else None
         job = Job(
-            self._export_gen, lambda j: jobs.run_export(j, image, items, fmt, quality, model, hints), "export"
+            self._export_gen,
+            lambda j: jobs.run_export(j, image, items, fmt, quality, model, hints, guide),
+            "export",
         )
         job.signals.progress.connect(self._on_export_progress)
         job.signals.result.connect(self._on_exported)

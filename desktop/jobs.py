@@ -131,27 +131,35 @@ def run_sampling(
         ab = samples.ab.detach().float().cpu()
     t1 = time.perf_counter()
     job.check()
-    thumbs = compose_many(display.L_thumb, list(ab), np.uint8)
+    guide = prepared.guide
+    thumbs = compose_many(display.L_thumb, list(ab), np.uint8, guide=guide)
     results = [ResultItem(i, ab[i].clone(), int(samples.seeds[i]), thumbs[i]) for i in range(ab.shape[0])]
     if 0 <= selected < len(results):
         job.check()
-        results[selected].preview = compose_rgb(display.L_preview, ab[selected], np.uint8)
+        results[selected].preview = compose_rgb(display.L_preview, ab[selected], np.uint8, guide=guide)
     t2 = time.perf_counter()
     return SampleOutcome(results, (t1 - t0) * 1000, (t2 - t1) * 1000)
 
 
 def compose_views(
-    job: JobLike, index: int, image_L: np.ndarray, display: ImageDisplay, ab: torch.Tensor, need_preview: bool
+    job: JobLike,
+    index: int,
+    image_L: np.ndarray,
+    display: ImageDisplay,
+    ab: torch.Tensor,
+    need_preview: bool,
+    guide: np.ndarray | None = None,
 ) -> np.ndarray | None:
     """Large-view renderings of result ``index``: the preview (sRGB), reported as ``(index, rgb)``
     first, then full resolution in the display's layout (``core.display.rgb_to_bgrx``;
-    returned; None when the preview already is full resolution)."""
+    returned; None when the preview already is full resolution). ``guide``: the photo's
+    :attr:`PreparedImage.guide`."""
     if need_preview:
         job.check()
-        job.report((index, compose_rgb(display.L_preview, ab, np.uint8)))
+        job.report((index, compose_rgb(display.L_preview, ab, np.uint8, guide=guide)))
     if display.L_preview.shape == image_L.shape:
         return None
-    rgb = compose_rgb(image_L, ab, np.uint8, check=job.check)  # cancellable band by band
+    rgb = compose_rgb(image_L, ab, np.uint8, check=job.check, guide=guide)  # cancellable band by band
     job.check()
     return rgb_to_bgrx(rgb)
 
@@ -165,16 +173,18 @@ def run_export(
     quality: int,
     model: str | None = None,
     hints: int = 0,
+    guide: np.ndarray | None = None,
 ) -> list[Path]:
     """Compose each result at full resolution and write it (EXIF/ICC kept by core.export), with
-    its provenance: ``model`` and the number of ``hints`` it was drawn under, its seed and index."""
+    its provenance: ``model`` and the number of ``hints`` it was drawn under, its seed and index.
+    ``guide``: the photo's :attr:`PreparedImage.guide`."""
     written: list[Path] = []
     for k, item in enumerate(items):
         job.check()
         job.report((k, len(items)))
         # Integers straight from compose_rgb: no full-size float image; 16 bits for TIFF.
         dtype = np.uint16 if normalize_format(fmt) == "tif" else np.uint8
-        rgb = compose_rgb(image.L, item.ab, dtype, check=job.check)
+        rgb = compose_rgb(image.L, item.ab, dtype, check=job.check, guide=guide)
         made = Provenance(model=model, seed=item.seed, hints=hints, result=item.index)
         written.append(
             export_image(rgb, item.dest, fmt, quality, image, overwrite=item.overwrite, provenance=made)

@@ -169,10 +169,14 @@ def test_the_editors_sampling_job_gives_the_pictures_of_the_plain_stages(prepare
     assert [r.seed for r in out.results] == ref.seeds
     for r in out.results:
         assert torch.allclose(r.ab, ref.ab[r.index], atol=1e-4)
-        assert np.array_equal(r.thumb, compose_rgb(display.L_thumb, r.ab, np.uint8))
+        assert np.array_equal(r.thumb, compose_rgb(display.L_thumb, r.ab, np.uint8, guide=prepared.guide))
     assert torch.allclose(out.results[0].ab, prepared.best_guess(doc)[0], atol=1e-4)
     shown = out.results[selected]
-    assert np.array_equal(shown.preview, compose_rgb(display.L_preview, shown.ab, np.uint8))
+    guided = compose_rgb(display.L_preview, shown.ab, np.uint8, guide=prepared.guide)
+    assert np.array_equal(shown.preview, guided)
+    # The working-resolution L as the guide renders what resizing the view's own L gives, to a level.
+    plain = compose_rgb(display.L_preview, shown.ab, np.uint8)
+    assert np.abs(plain.astype(int) - shown.preview).max() <= 2
     assert all(r.preview is None for r in out.results if r.index != selected)
 
 

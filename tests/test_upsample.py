@@ -154,3 +154,15 @@ def test_compose_many_and_overlapped_bands_give_the_serial_result() -> None:
     many = compose_many(small, parts, np.uint8)
     for m, a in zip(many, parts, strict=True):
         assert np.abs(m.astype(int) - compose_rgb(small, a, np.uint8)).max() <= 1
+
+
+def test_a_given_guide_is_used_and_checked() -> None:
+    rng = np.random.default_rng(3)
+    L = rng.uniform(0, 100, (40, 60)).astype(np.float32)
+    ab = rng.uniform(-30, 30, (2, 10, 15)).astype(np.float32)
+    flat = np.full((10, 15), 50.0, np.float32)  # a guide without edges: bilinear colour
+    with_flat = np.concatenate([b for _, b in upsample_ab_bands(ab, L, guide=flat)], axis=1)
+    default = upsample_ab(ab, L)
+    assert not np.allclose(with_flat, default, atol=1e-2)
+    with pytest.raises(ValueError, match="guide"):
+        upsample_ab_bands(ab, L, guide=np.zeros((9, 15), np.float32))
