@@ -130,8 +130,7 @@ class HintEngine:
         self.image_size = (int(image_size[0]), int(image_size[1]))
         self.size = (int(h), int(w))
         self.params = params or PropagationParams()
-        self._lse: torch.Tensor | None = None
-        self._probs: torch.Tensor | None = None  # softmax of the logits, with _lse
+        self._softmax: tuple[torch.Tensor, torch.Tensor] | None = None  # probs, logsumexp
         self._prop: Propagator | None = None
         self._objects: ObjectRegions | None = None
         self._paints: OrderedDict[tuple, tuple[torch.Tensor, float]] = OrderedDict()
@@ -182,12 +181,13 @@ class HintEngine:
         ab = relit_ab(sat, np.array([self.stroke_paint(stroke)[1]], np.float32))
         return float(ab[0, 0]), float(ab[1, 0])
 
-    def network_probs(self) -> torch.Tensor:
-        """The network's marginals ``(1, Q, h, w)``: softmax of the logits, cached."""
-        if self._lse is None or self._probs is None:
-            self._lse = torch.logsumexp(self.logits, dim=1, keepdim=True)
-            self._probs = torch.exp(self.logits - self._lse)
-        return self._probs
+    def network_probs(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The network's marginals ``(1, Q, h, w)`` and the logits' logsumexp ``(1, 1, h, w)``
+        (softmax = ``exp(logits - lse)``), cached."""
+        if self._softmax is None:
+            lse = torch.logsumexp(self.logits, dim=1, keepdim=True)
+            self._softmax = (torch.exp(self.logits - lse), lse)
+        return self._softmax
 
     # -- propagation ---------------------------------------------------------------------------
     def objects(self) -> ObjectRegions:
@@ -195,15 +195,15 @@ class HintEngine:
         marginals, computed once: the sampler's object draws and the propagation's cut share them,
         and a hint changes which colour an object takes, not where the object is."""
         if self._objects is None:
-            lg = self.logits
-            probs = torch.softmax(lg[0].reshape(lg.shape[1], -1).T, dim=1)  # (hw, Q)
-            self._objects = object_regions(probs, self.centres, self.L_work)
+            probs = self.network_probs()[0][0]  # (Q, h, w)
+            flat = probs.reshape(probs.shape[0], -1).T  # (hw, Q)
+            self._objects = object_regions(flat, self.centres, self.L_work)
         return self._objects
 
     def propagator(self) -> Propagator:
         """The image's hint system (built on first use: Laplacian from L* and the objects)."""
         if self._prop is None:
-            probs = self.network_probs()[0]  # (Q, h, w)
+            probs = self.network_probs()[0][0]  # (Q, h, w)
             flat = probs.reshape(probs.shape[0], -1).T  # (hw, Q)
             mean = flat @ self.centres  # (hw, 2): the plain mean
             conf = ab_confidence(flat, self.centres, mean.T[None], CONFIDENCE_RADIUS).reshape(self.size)
@@ -294,8 +294,8 @@ class HintEngine:
         if f is not None:
             # Only the pixels the hints reach (often a part of the photo): flat (Q, m) views.
             idx = torch.nonzero(f.pull.reshape(-1) >= MASK_CUTOFF).squeeze(1)
-            probs = self.network_probs().reshape(q, -1)[:, idx]
-            lse = self._lse if self._lse is not None else torch.logsumexp(self.logits, 1, keepdim=True)
+            p_all, lse = self.network_probs()
+            probs = p_all.reshape(q, -1)[:, idx]
             t = f.target.reshape(2, -1)[:, idx]  # (2, m)
             c = self.centres
             d2 = torch.addmm(c.square().sum(1, keepdim=True), c, t, alpha=-2.0).add_(t.square().sum(0))

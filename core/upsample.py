@@ -107,7 +107,7 @@ def upsample_ab_bands(
     if radius < 0 or eps <= 0:
         raise ValueError(f"radius must be >= 0 and eps > 0, got radius={radius}, eps={eps}")
     if guide is not None:
-        guide = np.asarray(guide, dtype=np.float64).reshape(-1, ab.shape[2])
+        guide = np.asarray(guide, dtype=np.float64)
         if guide.shape != ab.shape[1:]:
             raise ValueError(f"guide must have shape {ab.shape[1:]}, got {guide.shape}")
     return _bands(ab, L_full, radius, eps, band_pixels, guide)

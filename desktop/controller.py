@@ -355,6 +355,14 @@ class EditorController(QObject):
             return  # the preview already is full resolution
         self._detail_timer.start(delay_ms)
 
+    def _guide(self) -> np.ndarray | None:
+        """The upsampler's guide for renders of the photo on show (its working-resolution L*),
+        or None (renders resize the photo's L) when the prepared stages are not this photo's."""
+        prepared, image = self.state.prepared, self.state.image
+        if prepared is None or image is None or prepared.L_full.shape != image.L.shape:
+            return None
+        return prepared.guide
+
     @Slot()
     def _launch_detail(self) -> None:
         st = self.state
@@ -362,7 +370,7 @@ class EditorController(QObject):
         if item is None or image is None or display is None:
             return
         gen, index, ab, L, need = self._detail_gen, item.index, item.ab, image.L, item.preview is None
-        guide = st.prepared.guide if st.prepared is not None else None
+        guide = self._guide()
         job = Job(gen, lambda j: (index, jobs.compose_views(j, index, L, display, ab, need, guide)), "detail")
         job.signals.progress.connect(self._on_detail_preview)
         job.signals.result.connect(self._on_detail)
@@ -388,8 +396,7 @@ class EditorController(QObject):
         # The results on show were drawn by the model that made the marginals, under these hints.
         model = self._model_key[0] if self._model_key else self.model_name
         hints = len(self.state.hints.strokes)
-        prepared = self.state.prepared
-        guide = prepared.guide if prepared is not None and prepared.L_full.shape == image.L.shape else None
+        guide = self._guide()
         job = Job(
             self._export_gen,
             lambda j: jobs.run_export(j, image, items, fmt, quality, model, hints, guide),

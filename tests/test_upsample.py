@@ -164,5 +164,6 @@ def test_a_given_guide_is_used_and_checked() -> None:
     with_flat = np.concatenate([b for _, b in upsample_ab_bands(ab, L, guide=flat)], axis=1)
     default = upsample_ab(ab, L)
     assert not np.allclose(with_flat, default, atol=1e-2)
-    with pytest.raises(ValueError, match="guide"):
-        upsample_ab_bands(ab, L, guide=np.zeros((9, 15), np.float32))
+    for wrong in ((9, 15), (15, 10), (150,)):
+        with pytest.raises(ValueError, match="guide"):
+            upsample_ab_bands(ab, L, guide=np.zeros(wrong, np.float32))
