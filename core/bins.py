@@ -139,24 +139,34 @@ def annealed_mean(
 
 
 def point_estimate(
-    logits: torch.Tensor, centres: np.ndarray | torch.Tensor, T: float = DEFAULT_T, chroma: str = "mean"
+    logits: torch.Tensor,
+    centres: np.ndarray | torch.Tensor,
+    T: float = DEFAULT_T,
+    chroma: str = "mean",
+    gain: float = 1.0,
 ) -> torch.Tensor:
     """A best guess from logits ``(B, Q, h, w)`` -> ab ``(B, 2, h, w)``.
 
     ``chroma="mean"``: the annealed mean. ``"expected"``: its hue with the *expected* chroma
     ``E[|c|]`` of the same distribution: averaging over competing hues shrinks the mean toward
     gray (a sepia hedge), while ``E[|c|]`` is how colourful the marginals say the pixel is.
+    ``gain``: a chroma gain on the result (ab scaled, hue kept). Under the marginals, moving a
+    pixel's mean by ``d`` costs ``|d|²`` of expected squared error wherever it is; colourfulness
+    is mostly the spread of ab, which grows fastest per unit cost when each pixel moves along
+    its own ab, so a uniform gain is a cheap way to undo a plain-CE model's hedge toward gray.
     """
+    if not gain > 0:
+        raise ValueError(f"gain must be positive, got {gain!r}")
     probs = annealed_probs(logits, T)
     ab = expected_ab(probs, centres)
-    if chroma == "mean":
-        return ab
-    if chroma != "expected":
+    if chroma == "expected":
+        c = _as_centres(centres, probs)
+        expected = torch.einsum("bqhw,q->bhw", probs, c.norm(dim=1))[:, None]
+        mean_chroma = ab.norm(dim=1, keepdim=True)
+        ab = ab * (expected / mean_chroma.clamp_min(1e-3)).where(mean_chroma > 1e-3, 1.0)
+    elif chroma != "mean":
         raise ValueError(f"chroma must be 'mean' or 'expected', got {chroma!r}")
-    c = _as_centres(centres, probs)
-    expected = torch.einsum("bqhw,q->bhw", probs, c.norm(dim=1))[:, None]
-    mean_chroma = ab.norm(dim=1, keepdim=True)
-    return ab * (expected / mean_chroma.clamp_min(1e-3)).where(mean_chroma > 1e-3, 1.0)
+    return ab if gain == 1.0 else ab * gain
 
 
 def ab_histogram(ab: torch.Tensor, centres: np.ndarray | torch.Tensor) -> np.ndarray:

@@ -46,6 +46,7 @@ class CompareConfig:
     min_colourfulness: float = 0.8
     lams: tuple[float, ...] = (0.5, 0.8, 0.85)  # rebalancing variants of models whose card has a prior
     chromas: tuple[str, ...] = ("mean", "expected")  # point estimates (bins.point_estimate)
+    gains: tuple[float, ...] = (1.5, 2.0, 2.5)  # chroma gains on the own marginals' annealed mean
     limit: int | None = None
     seed: int = 0
     ece_bins: int = 15
@@ -121,10 +122,12 @@ class Variant:
     offset: torch.Tensor | None  # (Q,) added to the logits; None = the model's own marginals
     lam: float | None
     chroma: str
+    gain: float = 1.0
 
 
 def _variants(name: str, model: MarginalModel, card: dict, cfg: CompareConfig) -> list[Variant]:
-    """The model's own marginals and its rebalanced variants, each with every chroma rule."""
+    """The model's own marginals and its rebalanced variants, each with every chroma rule, and
+    the own marginals' annealed mean with each chroma gain."""
     base: list[tuple[str, torch.Tensor | None, float | None]] = [(name, None, None)]
     prior = card.get("bin_prior")
     if prior is not None and len(prior) == model.num_bins:
@@ -133,11 +136,13 @@ def _variants(name: str, model: MarginalModel, card: dict, cfg: CompareConfig) -
             base.append(
                 (f"{name} + rebalancing λ={lam:g}", torch.log(torch.as_tensor(w, dtype=torch.float32)), lam)
             )
-    return [
+    out = [
         Variant(name, label if chroma == "mean" else f"{label}, expected chroma", offset, lam, chroma)
         for chroma in cfg.chromas
         for label, offset, lam in base
     ]
+    out += [Variant(name, f"{name}, chroma gain {g:g}", None, None, "mean", g) for g in cfg.gains if g != 1.0]
+    return out
 
 
 def compare(
@@ -174,12 +179,12 @@ def compare(
                 logits = (
                     marg.logits if v.offset is None else marg.logits + v.offset.to(marg.logits)[:, None, None]
                 )
-                if v.chroma == "mean":  # the expected-chroma rules read the same marginals
+                if v.chroma == "mean" and v.gain == 1.0:  # the other rules read the same marginals
                     ce = rebalanced_ce(logits, torch.from_numpy(gt_ab)[None].to(logits), marg.centres, None)
                     e.add("ce", float(ce))
                     _accumulate_calibration(e, logits, marg.centres, gt_ab, cfg.ece_bins)
                 for T in cfg.temperatures:
-                    u8 = M.to_uint8(compose_rgb(L, point_estimate(logits, marg.centres, T, v.chroma)))
+                    u8 = M.to_uint8(compose_rgb(L, point_estimate(logits, marg.centres, T, v.chroma, v.gain)))
                     ab = M.rgb_to_ab(u8)
                     e.add("psnr", M.psnr(u8, gt), T)
                     e.add("ssim", M.ssim(u8, gt), T)
@@ -187,7 +192,7 @@ def compare(
                     e.add("colourfulness", M.colourfulness(u8), T)
                     e.add("skin", skin_fraction(ab, faces), T)
                     e.add("warmth", face_warmth_contrast(ab, faces), T)
-                if v.offset is None and v.chroma == "mean":
+                if v.offset is None and v.chroma == "mean" and v.gain == 1.0:
                     L_work = l_at_working_res(L, marg.shape).to(marg.logits.device)
                     ss = sample(
                         marg.logits, marg.centres, L_work, SamplerSettings(n=cfg.n, seed=cfg.seed + i)
@@ -217,12 +222,12 @@ def chosen_temperature(e: Entry, gt_colourfulness: float, cfg: CompareConfig) ->
     return max(cfg.temperatures, key=lambda t: ratio[t])
 
 
-def chosen_rule(res: dict, model: str, cfg: CompareConfig) -> tuple[str, float | None, float, str]:
-    """The best-guess rule for ``model`` chosen on this folder: (entry label, λ or None, T, chroma).
+def chosen_rule(res: dict, model: str, cfg: CompareConfig) -> tuple[str, float | None, float, str, float]:
+    """The best-guess rule for ``model`` chosen on this folder: (entry label, λ or None, T, chroma, gain).
 
-    Among the model's own marginals and its rebalancing corrections, with either chroma
-    rule, at every swept temperature: the highest PSNR whose colourfulness ratio is >=
-    ``min_colourfulness``; if none reaches it, the most colourful one.
+    Among the model's own marginals, its rebalancing corrections and its chroma gains, with
+    either chroma rule, at every swept temperature: the highest PSNR whose colourfulness ratio
+    is >= ``min_colourfulness``; if none reaches it, the most colourful one.
     """
     gcol = res["gt"].mean("colourfulness")
     cands = []
@@ -231,10 +236,11 @@ def chosen_rule(res: dict, model: str, cfg: CompareConfig) -> tuple[str, float |
             continue
         e = res["entries"][label]
         for t in cfg.temperatures:
-            cands.append((label, v.lam, t, v.chroma, e.mean("psnr", t), e.mean("colourfulness", t) / gcol))
-    ok = [c for c in cands if c[5] >= cfg.min_colourfulness]
-    best = max(ok, key=lambda c: c[4]) if ok else max(cands, key=lambda c: c[5])
-    return best[0], best[1], best[2], best[3]
+            col = e.mean("colourfulness", t) / gcol
+            cands.append((label, v.lam, t, v.chroma, v.gain, e.mean("psnr", t), col))
+    ok = [c for c in cands if c[6] >= cfg.min_colourfulness]
+    best = max(ok, key=lambda c: c[5]) if ok else max(cands, key=lambda c: c[6])
+    return best[0], best[1], best[2], best[3], best[4]
 
 
 def _f(x: float, d: int = 2) -> str:
@@ -285,17 +291,18 @@ def format_markdown(res: dict, cfg: CompareConfig, command: str = "") -> str:
     lines += [
         "",
         "**Best-guess rule chosen on this folder** (highest PSNR with colourfulness ≥ "
-        f"{cfg.min_colourfulness:g}× GT over the corrections and temperatures above; "
-        "`polychrome weights pack --temperature T --rebalance-lambda λ --chroma C` keeps it in the card)",
+        f"{cfg.min_colourfulness:g}× GT over the corrections, gains and temperatures above; "
+        "`polychrome weights pack --temperature T --rebalance-lambda λ --chroma C --gain G` "
+        "keeps it in the card)",
         "",
     ]
     for model in res.get("models", []):
-        label, lam, t, chroma = chosen_rule(res, model, cfg)
+        label, lam, t, chroma, gain = chosen_rule(res, model, cfg)
         e = entries[label]
         lines.append(
             f"- `{model}`: "
             + ("no correction" if lam is None else f"rebalancing λ = {lam:g}")
-            + f", {chroma} chroma, T = {t:g}: PSNR {_f(e.mean('psnr', t))} dB "
+            + f", {chroma} chroma, gain {gain:g}, T = {t:g}: PSNR {_f(e.mean('psnr', t))} dB "
             f"(gray {_f(gray.mean('psnr'))}), "
             f"colourfulness {_f(e.mean('colourfulness', t) / gcol, 3)}× GT, skin on faces "
             f"{_f(e.mean('skin', t))} (GT {_f(gt.mean('skin'))}), face − surround warmth "

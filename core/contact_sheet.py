@@ -122,8 +122,11 @@ def render(
 
     def rule(m: MarginalModel) -> str:
         r = m.best_guess
-        return f"T {r.temperature:g}" + (
-            "" if r.rebalance_lambda is None else f", lambda {r.rebalance_lambda:g}"
+        return (
+            f"T {r.temperature:g}"
+            + ("" if r.rebalance_lambda is None else f", lambda {r.rebalance_lambda:g}")
+            + ("" if r.chroma == "mean" else f", {r.chroma} chroma")
+            + ("" if r.gain == 1.0 else f", gain {r.gain:g}")
         )
 
     cols = ["ground truth", "input"] + [f"{n} ({rule(m)})" for n, m in models.items()]

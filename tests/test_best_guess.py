@@ -52,6 +52,24 @@ def test_expected_chroma_keeps_the_hue_and_undoes_the_hedge() -> None:
         BestGuess.from_card({"best_guess": {"chroma": "vivid"}})
 
 
+def test_chroma_gain_scales_the_best_guess_and_travels_in_the_card() -> None:
+    torch.manual_seed(1)
+    logits, centres = torch.randn(1, 261, 3, 4), torch.as_tensor(gamut_bins())
+    mean = point_estimate(logits, centres, 1.0)
+    doubled = point_estimate(logits, centres, 1.0, gain=2.0)
+    torch.testing.assert_close(doubled, 2.0 * mean)  # hue kept, chroma doubled
+    rule = BestGuess.from_card({"best_guess": {"temperature": 1.0, "gain": 2.0}})
+    assert rule.gain == 2.0 and torch.allclose(rule.ab(logits, centres), doubled)
+    # The gain applies after the chroma rule.
+    ex = point_estimate(logits, centres, 1.0, "expected")
+    torch.testing.assert_close(point_estimate(logits, centres, 1.0, "expected", 1.5), 1.5 * ex)
+    for bad in (0.0, -1.0, float("nan")):
+        with pytest.raises(ValueError, match="gain"):
+            BestGuess.from_card({"best_guess": {"gain": bad}})
+    with pytest.raises(ValueError, match="gain"):
+        point_estimate(logits, centres, 1.0, gain=0.0)
+
+
 def test_rebalancing_correction_makes_a_hedging_model_more_colourful() -> None:
     centres = gamut_bins()
     prior = _prior(centres)

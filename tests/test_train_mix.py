@@ -137,12 +137,14 @@ def test_one_training_run_of_the_semantic_model(tmp_path: Path) -> None:
                 "--fp16",
                 "--temperature",
                 "0.5",
+                "--gain",
+                "2",
             ]
         )
         == 0
     )
     packed = json.loads((dest / "mine.json").read_text())
-    assert packed["best_guess"] == {"temperature": 0.5} and packed["storage"] == "float16"
+    assert packed["best_guess"] == {"temperature": 0.5, "gain": 2.0} and packed["storage"] == "float16"
     assert (dest / "mine.safetensors").stat().st_size < 0.6 * weights.stat().st_size
     a = load_weights_file(weights, "polychrome-lite0", card)
     b = load_weights_file(dest / "mine.safetensors", "polychrome-lite0", packed)
@@ -151,3 +153,4 @@ def test_one_training_run_of_the_semantic_model(tmp_path: Path) -> None:
         ya, yb = a(x), b(x)
     assert (ya - yb).abs().max() < 1e-2 * ya.abs().max()
     assert main(["weights", "pack", str(weights), "--dest", str(dest), "--temperature", "0"]) == 1
+    assert main(["weights", "pack", str(weights), "--dest", str(dest), "--gain", "-1"]) == 1

@@ -69,6 +69,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="best guess: the annealed mean's chroma, or the marginals' expected chroma at its hue",
     )
+    pk.add_argument(
+        "--gain",
+        type=float,
+        default=None,
+        help="best guess: chroma gain on the chosen point estimate (chosen on dev by `eval --compare`)",
+    )
     pk.set_defaults(func=run_pack)
 
 
@@ -169,6 +175,10 @@ def run_pack(args: argparse.Namespace) -> int:
             rule["rebalance_lambda"] = args.rebalance_lambda
         if args.chroma is not None:
             rule["chroma"] = args.chroma
+        if args.gain is not None:
+            if not args.gain > 0:
+                return _fail("--gain must be positive")
+            rule["gain"] = args.gain
         if rule:
             updates["best_guess"] = rule
         dest = pack_model(args.weights, args.dest, args.name, args.fp16, updates)

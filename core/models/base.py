@@ -25,14 +25,15 @@ class BestGuess:
     point estimate applies a decision rule: optionally a class-rebalancing correction
     ``log w_λ`` (Zhang et al.'s weights from the training prior, which favours the rarer,
     saturated colours a plain-CE model hedges against), then the annealed mean at ``temperature``,
-    optionally with the distribution's expected chroma (``chroma="expected"``,
-    :func:`~polychrome.core.bins.point_estimate`).
+    optionally with the distribution's expected chroma (``chroma="expected"``), times a chroma
+    ``gain`` (:func:`~polychrome.core.bins.point_estimate`).
     """
 
     temperature: float = DEFAULT_T
     log_weights: torch.Tensor | None = None  # (Q,) added to the logits; None = no correction
     rebalance_lambda: float | None = None
     chroma: str = "mean"
+    gain: float = 1.0
 
     @classmethod
     def from_card(cls, card: dict) -> BestGuess:
@@ -41,12 +42,15 @@ class BestGuess:
         chroma = str(rule.get("chroma", "mean"))
         if chroma not in ("mean", "expected"):
             raise ValueError(f"model card: best_guess.chroma must be 'mean' or 'expected', got {chroma!r}")
+        gain = float(rule.get("gain", 1.0))
+        if not (np.isfinite(gain) and gain > 0):
+            raise ValueError(f"model card: best_guess.gain must be a positive number, got {gain!r}")
         lam = rule.get("rebalance_lambda")
         prior = card.get("bin_prior")
         if lam is None or prior is None:
-            return cls(T, chroma=chroma)
+            return cls(T, chroma=chroma, gain=gain)
         w = rebalance_weights(np.asarray(prior, np.float64), float(lam))
-        return cls(T, torch.log(torch.as_tensor(w, dtype=torch.float32)), float(lam), chroma)
+        return cls(T, torch.log(torch.as_tensor(w, dtype=torch.float32)), float(lam), chroma, gain)
 
     def logits(self, logits: torch.Tensor) -> torch.Tensor:
         """Logits ``(B, Q, h, w)`` with the correction applied (the same tensor when there is none)."""
@@ -56,7 +60,7 @@ class BestGuess:
 
     def ab(self, logits: torch.Tensor, centres: torch.Tensor) -> torch.Tensor:
         """Best-guess ab ``(B, 2, h, w)`` from logits ``(B, Q, h, w)``."""
-        return point_estimate(self.logits(logits), centres, self.temperature, self.chroma)
+        return point_estimate(self.logits(logits), centres, self.temperature, self.chroma, self.gain)
 
 
 class MarginalModel(nn.Module):
