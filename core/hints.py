@@ -207,11 +207,13 @@ class HintEngine:
             flat = probs.reshape(probs.shape[0], -1).T  # (hw, Q)
             mean = flat @ self.centres  # (hw, 2): the plain mean
             conf = ab_confidence(flat, self.centres, mean.T[None], CONFIDENCE_RADIUS).reshape(self.size)
-            regions = None
+            regions = parts = None
             if self.params.region_cut != 1.0:
                 objs = self.objects()
                 lab = objs.coarse if self.params.region_level == "coarse" else objs.fine
                 regions = lab.cpu().numpy()
+                if self.params.region_level == "coarse" and self.params.split_spread > 0:
+                    parts = objs.fine.cpu().numpy()
             uses_probs = self.params.marginal_power > 0 or self.params.knn > 0
             self._prop = Propagator(
                 self._L_np,
@@ -219,6 +221,7 @@ class HintEngine:
                 conf.cpu().double().numpy(),
                 self.params,
                 regions,
+                parts,
             )
         return self._prop
 
@@ -252,7 +255,9 @@ class HintEngine:
             if reach <= 0:  # paint only
                 x = y * np.minimum(1.0, paint_sum)[None]
             else:
-                x = self.propagator().solve(self.params.hint_weight * paint_sum, y, reach).astype(np.float64)
+                colours = y[1:] / np.maximum(y[0], 1e-12)[None]
+                x = self.propagator().solve(self.params.hint_weight * paint_sum, y, reach, colours)
+                x = x.astype(np.float64)
             pull = np.clip(x[0], 0.0, 1.0)
             if reach > 0:
                 # The few per cent a far-reaching solve carries across an edge into a small

@@ -9,7 +9,9 @@ sparse system (per right-hand side)::
   authors' locally adaptive ``exp(-(L_x - L_y)^2 / (0.6 var))``) raised to ``EDGE_POWER``,
   cut by ``REGION_CUT`` between two of the sampler's objects (merged on the network's
   marginals and on L* edges), rows renormalised: "same object" counts for more than "same
-  gray". Optionally also times the marginals' Bhattacharyya coefficient
+  gray". An object whose painted colours span more than ``SPLIT_SPREAD`` is also cut at
+  its parts' borders (the sampler's fine objects): two clearly different colours in one
+  object say it has parts. Optionally also times the marginals' Bhattacharyya coefficient
   ``BC(p_x, p_y)^MARGINAL_POWER``; with the cut in place it changed neither the hint table
   nor the recolour probe on dev (to 0.01 dB / 0.002) and cost ~150 ms per photo, so it is
   off by default. (``affinity="gauss"``: the graph Laplacian ``D - W`` of fixed-width
@@ -78,6 +80,12 @@ class PropagationParams:
     # at the object's border even where the lightness runs on; 1 = no cut.
     region_cut: float = 1e-2
     region_level: str = "coarse"  # "coarse" (whole objects) or "fine" (their parts)
+    # An object painted in colours further apart than this (saturation ab units: ab / L*^0.25,
+    # about ab / 2.7 at mid-gray; hint_geometry.saturation_ab) is cut at its parts' borders
+    # too (the sampler's fine objects): two clearly different colours in one object say it
+    # has parts. Chosen on dev (8: −0.1 dB at 5 hints; 12-16 best at every count; 32 ≈ off).
+    # 0 = never.
+    split_spread: float = 16.0
 
 
 _OFFSETS = ((0, 1), (1, 0), (1, 1), (1, -1))  # each undirected 8-neighbour edge once
@@ -119,6 +127,30 @@ def laplacian(L: np.ndarray, probs: np.ndarray | None, params: PropagationParams
     return (sparse.diags(deg) - Wm).tocsc()
 
 
+def _levin_links(
+    L: np.ndarray, probs: np.ndarray | None, params: PropagationParams
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Levin's links of ``L`` ``(h, w)`` (L*): rows, columns and weights (``edge_power`` and the
+    marginals' term applied, not yet cut or renormalised)."""
+    Wm = affinity_matrix(L / 100.0).tocoo()
+    v = Wm.data**params.edge_power
+    if probs is not None and params.marginal_power > 0:
+        sq = np.sqrt(probs.reshape(probs.shape[0], -1))
+        bc = np.clip(np.einsum("qi,qi->i", sq[:, Wm.row], sq[:, Wm.col]), 1e-12, 1.0)
+        v = v * bc**params.marginal_power
+    return Wm.row, Wm.col, v
+
+
+def _stochastic_operator(
+    row: np.ndarray, col: np.ndarray, v: np.ndarray, n: int, renormalise: bool
+) -> sparse.csc_matrix:
+    if renormalise:
+        rs = np.bincount(row, weights=v, minlength=n)
+        v = v / np.maximum(rs[row], 1e-300)
+    Wn = sparse.csc_matrix((v, (row, col)), shape=(n, n))
+    return (sparse.identity(n, format="csc") - Wn).tocsc()
+
+
 def levin_operator(
     L: np.ndarray,
     probs: np.ndarray | None,
@@ -128,22 +160,54 @@ def levin_operator(
     """``I - W`` ``(n, n)`` with Levin's row-stochastic weights from ``L`` ``(h, w)`` (L*), each
     optionally times the marginals' Bhattacharyya coefficient and, between two of the
     ``regions`` ``(h, w)`` (int labels), times ``params.region_cut`` (rows renormalised)."""
-    Wm = affinity_matrix(L / 100.0).tocoo()
-    h, w = L.shape
-    v = Wm.data**params.edge_power
-    if probs is not None and params.marginal_power > 0:
-        sq = np.sqrt(probs.reshape(probs.shape[0], -1))
-        bc = np.clip(np.einsum("qi,qi->i", sq[:, Wm.row], sq[:, Wm.col]), 1e-12, 1.0)
-        v = v * bc**params.marginal_power
+    row, col, v = _levin_links(L, probs, params)
     cut = regions is not None and params.region_cut != 1.0
     if cut:
         lab = np.asarray(regions).reshape(-1)
-        v = np.where(lab[Wm.row] != lab[Wm.col], v * params.region_cut, v)
-    if cut or params.edge_power != 1.0 or (probs is not None and params.marginal_power > 0):
-        rs = np.bincount(Wm.row, weights=v, minlength=h * w)
-        v = v / np.maximum(rs[Wm.row], 1e-300)
-    Wn = sparse.csc_matrix((v, (Wm.row, Wm.col)), shape=(h * w, h * w))
-    return (sparse.identity(h * w, format="csc") - Wn).tocsc()
+        v = np.where(lab[row] != lab[col], v * params.region_cut, v)
+    renorm = cut or params.edge_power != 1.0 or (probs is not None and params.marginal_power > 0)
+    return _stochastic_operator(row, col, v, L.size, renorm)
+
+
+class _SplitCuts:
+    """Levin's links with the object cut, where chosen objects are also cut at their parts'
+    borders: ``operator(split)`` for a boolean ``split`` over the coarse labels."""
+
+    def __init__(
+        self,
+        L: np.ndarray,
+        probs: np.ndarray | None,
+        params: PropagationParams,
+        coarse: np.ndarray,
+        fine: np.ndarray,
+    ) -> None:
+        self.row, self.col, self.v = _levin_links(L, probs, params)
+        self.n, self.cut = L.size, params.region_cut
+        self.coarse = np.asarray(coarse).reshape(-1)
+        fine_ = np.asarray(fine).reshape(-1)
+        self.across = self.coarse[self.row] != self.coarse[self.col]
+        self.parts = ~self.across & (fine_[self.row] != fine_[self.col])
+
+    def operator(self, split: np.ndarray | None = None) -> sparse.csc_matrix:
+        cut = self.across if split is None else self.across | (self.parts & split[self.coarse[self.row]])
+        return _stochastic_operator(
+            self.row, self.col, np.where(cut, self.v * self.cut, self.v), self.n, True
+        )
+
+    def split_objects(self, alpha: np.ndarray, colours: np.ndarray, spread: float) -> np.ndarray:
+        """Boolean ``(labels,)``: objects whose painted colours ``(2, h, w)`` (where ``alpha > 0``)
+        span more than ``spread`` in either direction of ab (the bounding box's diagonal)."""
+        painted = np.asarray(alpha).reshape(-1) > 0
+        lab = self.coarse[painted]
+        m = int(self.coarse.max()) + 1
+        c = np.asarray(colours, np.float64).reshape(2, -1)[:, painted]
+        lo = np.full((2, m), np.inf)
+        hi = np.full((2, m), -np.inf)
+        for k in range(2):
+            np.minimum.at(lo[k], lab, c[k])
+            np.maximum.at(hi[k], lab, c[k])
+        box = np.where(np.isfinite(lo), hi - lo, 0.0)
+        return np.hypot(box[0], box[1]) > spread
 
 
 def knn_laplacian(L: np.ndarray, probs: np.ndarray, params: PropagationParams) -> sparse.csc_matrix:
@@ -179,6 +243,9 @@ class Propagator:
         probs: ``(Q, h, w)`` network marginals (semantic affinity) or None.
         confidence: ``(h, w)`` network confidence in [0, 1] (prior strength) or None.
         regions: ``(h, w)`` int object labels whose borders the hints cross weakly, or None.
+        parts: ``(h, w)`` int labels of the objects' parts (each within one of ``regions``):
+            an object painted in colours further apart than ``params.split_spread`` is cut
+            at these borders too (:meth:`solve` with ``colours``), or None.
     """
 
     def __init__(
@@ -188,6 +255,7 @@ class Propagator:
         confidence: np.ndarray | None = None,
         params: PropagationParams | None = None,
         regions: np.ndarray | None = None,
+        parts: np.ndarray | None = None,
     ) -> None:
         self.params = params or PropagationParams()
         L = np.asarray(L, np.float64)
@@ -200,7 +268,18 @@ class Propagator:
             probs = None if probs is None else np.stack([self._down(p) for p in probs])
             regions = None  # labels do not average; the coarse grid goes without the cut
         self.coarse_shape = L.shape
-        if self.params.affinity == "levin":
+        self._split: _SplitCuts | None = None
+        self._split_cache: dict[bytes, sparse.csc_matrix] = {}
+        if (
+            self.params.affinity == "levin"
+            and regions is not None
+            and parts is not None
+            and self.params.split_spread > 0
+            and self.params.region_cut != 1.0
+        ):
+            self._split = _SplitCuts(L, probs, self.params, regions, parts)
+            self.lap = self._split.operator()
+        elif self.params.affinity == "levin":
             self.lap = levin_operator(L, probs, self.params, regions)
         else:
             self.lap = laplacian(L, probs, self.params)
@@ -225,18 +304,33 @@ class Propagator:
         t = torch.from_numpy(np.ascontiguousarray(x))[None]
         return F.interpolate(t, size=self.shape, mode="bilinear", align_corners=False)[0].numpy()
 
-    def solve(self, alpha: np.ndarray, rhs: np.ndarray, reach: float = 1.0) -> np.ndarray:
+    def solve(
+        self, alpha: np.ndarray, rhs: np.ndarray, reach: float = 1.0, colours: np.ndarray | None = None
+    ) -> np.ndarray:
         """``X = (G + diag(rho / reach^2) + diag(alpha))^-1 (alpha * rhs)``.
 
         Args:
             alpha: ``(h, w)`` hint weights >= 0 (not all 0).
             rhs: ``(C, h, w)`` hint values, read where ``alpha > 0``.
             reach: propagation length multiplier (> 0).
+            colours: ``(2, h, w)`` the painted colours (saturation ab, read where ``alpha > 0``):
+                objects painted in several colours are cut at their parts' borders in ``G``.
         Returns:
             ``(C, h, w)`` float32.
         """
         alpha = np.asarray(alpha, np.float64)
         rhs = np.asarray(rhs, np.float64)
+        lap_perm = self._lap_perm
+        if self._split is not None and colours is not None:
+            split = self._split.split_objects(alpha, colours, self.params.split_spread)
+            if split.any():
+                key = np.packbits(split).tobytes()
+                if key not in self._split_cache:
+                    if len(self._split_cache) >= 8:
+                        self._split_cache.pop(next(iter(self._split_cache)))
+                    op = self._split.operator(split)
+                    self._split_cache[key] = (self._perm @ op @ self._perm.T).tocsc()
+                lap_perm = self._split_cache[key]
         if self.factor > 1:
             # Paint keeps its total weight on the coarse grid (sums, not averages).
             a_sum = self._down(alpha) * self.factor**2
@@ -244,7 +338,7 @@ class Propagator:
             alpha = a_sum
         rho = self.params.absorb / max(reach, 1e-3) ** 2 * self.prior
         diag = (rho + alpha.ravel())[self.order]
-        A = (self._lap_perm + sparse.diags(diag)).tocsc()
+        A = (lap_perm + sparse.diags(diag)).tocsc()
         b = (alpha.ravel()[None] * rhs.reshape(rhs.shape[0], -1)).T[self.order]  # (n, C)
         # Diagonally dominant M-matrix: no pivoting needed, keep the nested-dissection order.
         lu = splu(A, permc_spec="NATURAL", diag_pivot_thresh=0.0, options={"SymmetricMode": True})
