@@ -258,7 +258,11 @@ def sample(
                 if best_guess is None
                 else best_guess.ab(logits, centres).reshape(1, 2, h, w)
             )
-            fixed.append(mean[0])
+            # The draws are chosen far from the marginals' own annealed mean, not from a best-guess
+            # rule's boosted colours: under a hint, draws far from a chroma-gained mean are the
+            # ones that paint the hint's colour where its pull is weak (recolour probe's leak).
+            own = mean if best_guess is None else _annealed_mean(lt, centres, h, w)
+            fixed.append(own[0])
             if first is None:
                 c0 = ab_confidence(probs, centres, mean.reshape(1, 2, -1), CONFIDENCE_RADIUS)
                 batch_s.append(mean)
