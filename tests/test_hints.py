@@ -20,8 +20,10 @@ from polychrome.core.color import lab_to_linear_rgb, rgb_to_lab
 from polychrome.core.hint_geometry import SAT_EXPONENT, gamut_scale
 from polychrome.core.hints import (
     FORMAT_VERSION,
+    HINT_SIGMA,
     HOLD_DELTA_E,
     HOLD_PAINT,
+    MIX_POWER,
     HintDocument,
     HintEngine,
     Stroke,
@@ -226,6 +228,27 @@ def test_reach_zero_is_the_paint_only_and_weak_strokes_pull_less():
     full = prep.engine.field(HintDocument(strokes=[point(60.0, 64.0, RED, id="b")])).pull
     half = prep.engine.field(HintDocument(strokes=[point(60.0, 64.0, RED, id="c", strength=0.5)])).pull
     assert torch.all(half <= full + 1e-6) and half[16, 15] < full[16, 15]
+
+
+def test_a_weak_pull_gives_the_hint_a_smaller_share_of_the_drawn_marginals():
+    # Paint only (reach 0) with a soft edge: the pull is the paint, so it takes every value
+    # between 0 and 1 on the edge. The network puts ~0 mass near red, so the red mass of the
+    # re-weighted marginals is the hint's share: pull^MIX_POWER (times the 99 % of q_t within
+    # 3 sigma of the target).
+    prep = prepare(two_regions())
+    doc = HintDocument(
+        strokes=[Stroke(points=[(60.0, 64.0)], radius=24.0, color=RED, hardness=0.0, reach=0.0)]
+    )
+    pull = prep.engine.field(doc).pull
+    probs = torch.softmax(prep.logits(doc)[0], 0)  # (Q, h, w)
+    red = torch.tensor(target_ab(RED, 35.0))
+    share = probs[(CENTRES - red).norm(dim=1) < 3 * HINT_SIGMA].sum(0)
+    edge = (pull > 0.05) & (pull < 0.95)
+    assert edge.sum() >= 10
+    want = pull[edge] ** MIX_POWER
+    assert (share[edge] - want).abs().max() < 0.03
+    weak = (pull > 0.05) & (pull < 0.3)
+    assert weak.any() and torch.all(share[weak] < 0.5 * pull[weak])  # far below a linear share
 
 
 def test_paint_mask_geometry():
