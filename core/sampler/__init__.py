@@ -223,8 +223,9 @@ def sample(
             e.g. computed once from the network's own marginals so that hints do not move
             them; default: computed from ``logits``.
         first: result 0 ``(2, h, w)`` made by the caller (e.g. the best guess under hints),
-            returned as is instead of the regularised best guess of ``logits``; the draws are
-            still chosen far from that best guess, as without ``first``. Ignored when 0 is locked.
+            returned as is instead of the regularised best guess of ``logits``. Either way the
+            draws are chosen far from the plain annealed mean of ``logits`` (not from ``first``
+            or the ``best_guess`` rule). Ignored when 0 is locked.
     Returns:
         :class:`SampleSet` with ``ab (n, 2, h, w)`` on the logits' device. Same inputs and
         settings give identical tensors.
