@@ -13,6 +13,7 @@ Scheduling only: debouncing, the stale-result counters and the workers. The rule
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -318,9 +319,13 @@ class EditorController(QObject):
         self.error.emit(*errors.sampling_failure(exc, tb))
 
     def wait_idle(self, msecs: int = 30000) -> bool:
+        return self._wait_pools(msecs, self.pool.waitForDone)
+
+    def _wait_pools(self, msecs: int, wait_other: Callable[[int], bool]) -> bool:
+        """The torch pool, then ``wait_other(ms left)`` for the other one, within one deadline."""
         deadline = time.monotonic() + msecs / 1000
-        done = self.torch_pool.waitForDone(msecs)
-        return self.pool.waitForDone(max(0, int((deadline - time.monotonic()) * 1000))) and done
+        torch_done = self.torch_pool.waitForDone(msecs)
+        return wait_other(max(0, int((deadline - time.monotonic()) * 1000))) and torch_done
 
     def shutdown(self, msecs: int = 120000) -> bool:
         """The window closes: cancel loading, the network, sampling and renders, let exports finish,
@@ -335,10 +340,7 @@ class EditorController(QObject):
             runner.cancel()
         self._set_task(None)
         # A queued export starts only when the one before it reports back (an event): drain runs those.
-        deadline = time.monotonic() + msecs / 1000
-        torch_done = self.torch_pool.waitForDone(msecs)
-        left = max(0, int((deadline - time.monotonic()) * 1000))
-        return drain(self.pool, lambda: self._export_runner.busy, left) and torch_done
+        return self._wait_pools(msecs, lambda left: drain(self.pool, lambda: self._export_runner.busy, left))
 
     # -- large view of the result on show ----------------------------------------------------
     def _schedule_detail(self, delay_ms: int = 0) -> None:

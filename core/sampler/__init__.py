@@ -254,17 +254,13 @@ def sample(
         if 0 in locked:
             fixed.append(locked[0].to(device=device, dtype=torch.float32))
         else:
-            mean = (
-                _annealed_mean(lt, centres, h, w)
-                if best_guess is None
-                else best_guess.ab(logits, centres).reshape(1, 2, h, w)
-            )
             # The draws are chosen far from the marginals' own annealed mean, not from a best-guess
             # rule's boosted colours: under a hint, draws far from a chroma-gained mean are the
             # ones that paint the hint's colour where its pull is weak (recolour probe's leak).
-            own = mean if best_guess is None else _annealed_mean(lt, centres, h, w)
+            own = _annealed_mean(lt, centres, h, w)
             fixed.append(own[0])
-            if first is None:
+            if first is None:  # result 0 is the rule's best guess, regularised like the draws
+                mean = own if best_guess is None else best_guess.ab(logits, centres).reshape(1, 2, h, w)
                 c0 = ab_confidence(probs, centres, mean.reshape(1, 2, -1), CONFIDENCE_RADIUS)
                 batch_s.append(mean)
                 batch_c.append(c0.reshape(1, 1, h, w))
