@@ -54,7 +54,7 @@ from .hint_geometry import (
 )
 from .hint_suggest import suggest_colors
 from .propagation import PropagationParams, Propagator
-from .sampler.draw import ab_confidence
+from .sampler.confidence import ab_confidence
 from .sampler.objects import ObjectRegions, object_regions
 
 __all__ = [

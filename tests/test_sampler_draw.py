@@ -11,14 +11,8 @@ from scipy import stats
 
 from polychrome.core.bins import gamut_bins
 from polychrome.core.sampler import independent_samples
-from polychrome.core.sampler.draw import (
-    ab_confidence,
-    bin_confidence,
-    candidate_seeds,
-    draw_bins,
-    neighbour_table,
-    smooth_gumbel_noise,
-)
+from polychrome.core.sampler.confidence import ab_confidence, bin_confidence, neighbour_table
+from polychrome.core.sampler.draw import candidate_seeds, draw_bins, smooth_gumbel_noise
 
 CENTRES = torch.from_numpy(gamut_bins())
 Q = CENTRES.shape[0]
@@ -134,6 +128,27 @@ def test_confidences_match_brute_force():
     for x in range(12):
         near = (CENTRES - ab[0, :, x]).norm(dim=1) <= 15.0
         assert torch.allclose(ca[0, x], probs[near, x].sum(), atol=1e-5)
+
+
+def test_ab_confidence_is_exact_everywhere_in_ab():
+    """The lookup cells only narrow the bins to test: every ab value, on a bin centre, between
+    bins, at the gamut's edge or far outside it (and NaN), gets the brute-force mass."""
+    g = torch.Generator().manual_seed(1)
+    hw = 400
+    probs = torch.softmax(torch.randn(hw, Q, generator=g) * 2, dim=1)
+    ab = torch.randn(3, 2, hw, generator=g) * 60  # many values outside the bins' range
+    ab[0, :, :Q] = CENTRES.T  # exactly on every bin centre (Q <= hw)
+    ab[1, :, :50] = CENTRES.T[:, :50] + 15.0 * torch.tensor([[0.6], [0.8]])  # radius away
+    ab[2, 0, :3] = torch.tensor([float("nan"), 1e9, -1e9])
+    got = ab_confidence(probs, CENTRES, ab, 15.0)
+    for m in range(3):
+        d = torch.cdist(ab[m].T.double(), CENTRES.double())  # NaN rows: no bin is near
+        want = torch.where(d <= 15.0, probs.double(), 0.0).sum(1)
+        close = (d - 15.0).abs() < 1e-3  # on the circle itself float rounding may decide
+        ok = (got[m].double() - want).abs() < 1e-5
+        assert bool((ok | close.any(1)).all())
+    assert got[2, :3].tolist() == [0.0, 0.0, 0.0]
+    assert bool((got >= 0).all()) and bool((got <= 1 + 1e-5).all())
 
 
 def test_bad_shapes_raise():

@@ -28,16 +28,13 @@ import torch
 from ..bins import DEFAULT_T
 from ..models.base import BestGuess
 from ..resize import resize_l
+from .confidence import CONFIDENCE_RADIUS, ab_confidence, bin_confidence, neighbour_table
 from .draw import (
-    CONFIDENCE_RADIUS,
     MAX_BINS,
-    ab_confidence,
-    bin_confidence,
     candidate_seeds,
     check_logits,
     draw_bins,
     independent_samples,
-    neighbour_table,
     smooth_gumbel_noise,
 )
 from .modes import colour_maps, draw_objects, pull_toward

@@ -40,9 +40,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-# Bins whose centres lie within this ab distance of a drawn centre count towards
-# its confidence: on the step-10 grid that is the bin and its 8 neighbours.
-CONFIDENCE_RADIUS = 15.0
 MAX_BINS = 16  # default number of bins per pixel with their own smooth field
 BLOCK = 4  # pixels share their list of such bins in tiles of BLOCK x BLOCK
 # Floats per band of the (pixels, bins, candidates) noise tensor: 1 MB, cache-sized.
@@ -342,57 +339,6 @@ def draw_bins(
     b = torch.where(tail_wins, tail_bin, top_bin)  # (hw, M)
     loglik = (lt.gather(1, b) - lse).mean(0)
     return Draws(b.T.reshape(m, h, w).contiguous(), loglik)
-
-
-# --------------------------------------------------------- confidence ---
-
-
-def neighbour_table(centres: torch.Tensor, radius: float = CONFIDENCE_RADIUS) -> torch.Tensor:
-    """For every bin, the bins within ``radius`` in ab: ``(Q, J)`` int64, padded with ``Q``."""
-    d2 = torch.cdist(centres.float(), centres.float()).square()
-    near = d2 <= radius**2
-    j = int(near.sum(1).max())
-    q = centres.shape[0]
-    # Sort so True entries come first, then replace the padding by the index Q (a zero row).
-    order = near.float().argsort(dim=1, descending=True, stable=True)[:, :j]
-    valid = near.gather(1, order)
-    return torch.where(valid, order, torch.full_like(order, q))
-
-
-def bin_confidence(probs: torch.Tensor, bins: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
-    """Probability mass near each drawn bin.
-
-    Args:
-        probs: ``(hw, Q)`` T = 1 marginals, pixels-major.
-        bins: ``(M, hw)`` drawn bin per pixel.
-        table: ``(Q, J)`` from :func:`neighbour_table`.
-    Returns:
-        ``(M, hw)``: ``sum_{k': |c_k' - c_k*| <= r} p_x(k')``.
-    """
-    m, hw = bins.shape
-    padded = F.pad(probs, (0, 1))  # column Q is the zero padding the table points to
-    nb = table[bins.T].reshape(hw, -1)  # (hw, M * J)
-    return padded.gather(1, nb).view(hw, m, -1).sum(-1).T
-
-
-def ab_confidence(
-    probs: torch.Tensor, centres: torch.Tensor, ab: torch.Tensor, radius: float
-) -> torch.Tensor:
-    """Probability mass within ``radius`` of arbitrary ab values.
-
-    Args:
-        probs: ``(hw, Q)``; centres ``(Q, 2)``; ab ``(M, 2, hw)``.
-    Returns:
-        ``(M, hw)``.
-    """
-    c = centres.float()
-    c2 = c.square().sum(1)[None]
-    out = []
-    for abm in ab.float():
-        x = abm.T  # (hw, 2)
-        d2 = torch.addmm(c2, x, c.T, alpha=-2.0).add_(x.square().sum(1, keepdim=True))
-        out.append(torch.where(d2 <= radius**2, probs, 0.0).sum(1))
-    return torch.stack(out)
 
 
 # -------------------------------------------------------- independent ---

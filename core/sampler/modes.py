@@ -139,7 +139,8 @@ def _choose(modes: RegionModes, T: float, u: torch.Tensor) -> torch.Tensor:
     """Mode index per region with probability ∝ mass^(1/T) over the eligible modes
     (mass >= :data:`MIN_MODE_MASS`).
 
-    ``u`` ``(R,)`` uniform in [0, 1). Rows with no eligible mode take their heaviest mode.
+    ``u`` ``(R,)`` or ``(D, R)`` (one row per draw) uniform in [0, 1) -> indices of the same
+    shape. Rows with no eligible mode take their heaviest mode.
     The modes are laid out along ``u`` by their key (hue order), not by mass: a hint
     elsewhere that nudges this region's masses (or swaps two near-equal ones) then changes
     the draw only for the seeds whose ``u`` falls near a boundary, not for most of them.
@@ -149,29 +150,36 @@ def _choose(modes: RegionModes, T: float, u: torch.Tensor) -> torch.Tensor:
     ok[:, 0] |= ~ok.any(1)
     w = torch.where(ok, mass.clamp_min(1e-12) ** (1.0 / T), torch.zeros_like(mass))
     by_key = torch.argsort(modes.key, dim=1, stable=True)
-    cdf = w.gather(1, by_key).cumsum(1)
-    v = (u * cdf[:, -1]).unsqueeze(1).contiguous()
+    cdf = w.gather(1, by_key).cumsum(1)  # (R, M): the same for every draw
+    uu = u.reshape(-1, mass.shape[0]).T  # (R, D)
+    v = (uu * cdf[:, -1:]).contiguous()
     j = torch.searchsorted(cdf, v, right=True).clamp_max(mass.shape[1] - 1)  # skips empty modes
-    return by_key.gather(1, j).squeeze(1)
+    return by_key.gather(1, j).T.reshape(u.shape)
 
 
 def _shade(
     modes: RegionModes, centres: torch.Tensor, k: torch.Tensor, T: float, u: torch.Tensor
 ) -> torch.Tensor:
-    """A shade inside each region's chosen mode ``k`` ``(R,)``: ab ``(R, 2)``.
+    """A shade inside each region's chosen mode ``k``: ab ``(..., R, 2)``.
 
     One bin of the mode is drawn with probability ∝ p^(1/T) and the result lies
     :data:`SHADE_SHARE` of the way from the mode's mean to it: navy or royal blue for a
-    blue coat, not just the one blue every draw shares. ``u`` ``(R,)`` uniform in [0, 1).
+    blue coat, not just the one blue every draw shares. ``k`` and ``u`` (uniform in
+    [0, 1)) are ``(R,)`` or ``(D, R)``, one row per draw.
     """
-    rows = torch.arange(k.shape[0], device=k.device)
-    inside = modes.member == modes.key[rows, k][:, None]  # (R, Q)
-    w = torch.where(inside, modes.pooled.clamp_min(1e-12) ** (1.0 / T), torch.zeros_like(modes.pooled))
-    cdf = w.cumsum(1)
-    v = (u * cdf[:, -1]).unsqueeze(1).contiguous()
-    b = torch.searchsorted(cdf, v, right=True).clamp_max(w.shape[1] - 1).squeeze(1)
-    mean = modes.colour[rows, k]
-    return mean + SHADE_SHARE * (centres[b] - mean)
+    r, m = modes.mass.shape
+    kk = k.reshape(-1, r)  # (D, R)
+    rows = torch.arange(r, device=k.device).expand_as(kk)
+    # Per region and mode, the cumulative p^(1/T) over the mode's bins (bins in index order).
+    inside = modes.member[:, None, :] == modes.key[:, :, None]  # (R, M, Q)
+    p = modes.pooled.clamp_min(1e-12) ** (1.0 / T)
+    cdf = torch.where(inside, p[:, None, :], torch.zeros_like(p)[:, None, :]).cumsum(2).reshape(r * m, -1)
+    cdf = cdf.index_select(0, (rows * m + kk).reshape(-1))  # (D R, Q)
+    v = (u.reshape(-1, 1) * cdf[:, -1:]).contiguous()
+    b = torch.searchsorted(cdf, v, right=True).clamp_max(cdf.shape[1] - 1).squeeze(1)
+    mean = modes.colour[rows.reshape(-1), kk.reshape(-1)]  # (D R, 2)
+    out = mean + SHADE_SHARE * (centres[b] - mean)
+    return out.reshape(*k.shape, 2)
 
 
 @dataclass(frozen=True)
@@ -210,31 +218,32 @@ def draw_objects(
     cm = region_modes(pooled_marginals(probs, c_of_f[fine], nc), centres)
     fm = region_modes(pooled_marginals(probs, fine, nf), centres)
     area_f = torch.bincount(fine, minlength=nf).to(probs) / fine.numel()
-    rows_c, rows_f = torch.arange(nc, device=dev), torch.arange(nf, device=dev)
+    rows_f = torch.arange(nf, device=dev)
     c = centres.float().to(dev)
-    colours, logliks = [], []
-    for seed in seeds:
-        gen = torch.Generator().manual_seed(int(seed))
-        u = torch.rand(2 * (nc + nf), generator=gen).to(dev)  # modes (C, F), then shades (C, F)
-        kc = _choose(cm, T, u[:nc])
-        mode_c = cm.colour[rows_c, kc]  # (C, 2)
-        u_shade = u[nc + nf : 2 * nc + nf]  # one shade quantile per object, shared by its parts
-        # A part takes its object's colour (in its own shade: its nearest mode, at the object's
-        # shade quantile) when its own pooled marginal finds that colour nearly as likely as
-        # its favourite; otherwise (fruit merged with the wall behind it) it draws its own.
-        dist = (fm.colour - mode_c[c_of_f][:, None, :]).norm(dim=-1)  # (F, M)
-        dist = torch.where(fm.mass >= MIN_MODE_MASS, dist, torch.full_like(dist, torch.inf))
-        dist[:, 0] = torch.where(torch.isinf(dist).all(1), 0.0, dist[:, 0])  # no eligible mode
-        match = dist.argmin(1)
-        accept = (dist[rows_f, match] <= MODE_RADIUS) & (
-            fm.mass[rows_f, match] >= ACCEPT_RATIO * fm.mass[:, 0]
-        )
-        own = _choose(fm, T, u[nc : nc + nf])
-        kf = torch.where(accept, match, own)
-        # One shade per part: at its object's quantile when it follows, at its own otherwise.
-        colours.append(_shade(fm, c, kf, T, torch.where(accept, u_shade[c_of_f], u[2 * nc + nf :])))
-        logliks.append((area_f * fm.mass[rows_f, kf].clamp_min(1e-12).log()).sum())
-    return ObjectDraws(torch.stack(colours), torch.stack(logliks))
+    # Modes (C, F), then shades (C, F) per draw: one generator per seed, so a seed's draw does
+    # not depend on which others are drawn with it; the draws are then made all at once.
+    u = torch.stack(
+        [torch.rand(2 * (nc + nf), generator=torch.Generator().manual_seed(int(sd))) for sd in seeds]
+    ).to(dev)  # (D, 2 (C + F))
+    kc = _choose(cm, T, u[:, :nc])  # (D, C)
+    mode_c = cm.colour[torch.arange(nc, device=dev), kc]  # (D, C, 2)
+    u_shade = u[:, nc + nf : 2 * nc + nf]  # one shade quantile per object, shared by its parts
+    # A part takes its object's colour (in its own shade: its nearest mode, at the object's
+    # shade quantile) when its own pooled marginal finds that colour nearly as likely as
+    # its favourite; otherwise (fruit merged with the wall behind it) it draws its own.
+    dist = (fm.colour[None] - mode_c[:, c_of_f][:, :, None, :]).norm(dim=-1)  # (D, F, M)
+    dist = torch.where(fm.mass >= MIN_MODE_MASS, dist, torch.full_like(dist, torch.inf))
+    dist[..., 0] = torch.where(torch.isinf(dist).all(-1), 0.0, dist[..., 0])  # no eligible mode
+    match = dist.argmin(-1)  # (D, F)
+    accept = (dist.gather(-1, match[..., None]).squeeze(-1) <= MODE_RADIUS) & (
+        fm.mass[rows_f, match] >= ACCEPT_RATIO * fm.mass[:, 0]
+    )
+    own = _choose(fm, T, u[:, nc : nc + nf])
+    kf = torch.where(accept, match, own)
+    # One shade per part: at its object's quantile when it follows, at its own otherwise.
+    colours = _shade(fm, c, kf, T, torch.where(accept, u_shade[:, c_of_f], u[:, 2 * nc + nf :]))
+    logliks = (area_f * fm.mass[rows_f, kf].clamp_min(1e-12).log()).sum(-1)
+    return ObjectDraws(colours, logliks)
 
 
 def colour_maps(draws: ObjectDraws, regions: ObjectRegions, h: int, w: int) -> torch.Tensor:
