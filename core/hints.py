@@ -35,6 +35,7 @@ propagation (keyed by the set of strokes), so only what changed is recomputed.
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 
 import numpy as np
@@ -54,7 +55,7 @@ from .hint_geometry import (
 )
 from .hint_suggest import suggest_colors
 from .propagation import PropagationParams, Propagator
-from .sampler.confidence import ab_confidence
+from .sampler.confidence import ab_confidence, near_bins
 from .sampler.objects import ObjectRegions, object_regions
 
 __all__ = [
@@ -71,6 +72,7 @@ __all__ = [
 ]
 
 HINT_SIGMA = 5.0  # ab: width of the hint's own distribution q_t around the target
+HINT_REACH = 4.0  # q_t is 0 beyond this many HINT_SIGMA from the target (exp(-8) of its peak)
 PULL_FLOOR = 0.05  # propagated confidence below this counts as no hint (leak across edges)
 MASK_CUTOFF = 1e-3  # pull below this is set to exactly 0
 HOLD_PAINT = 0.5  # paint coverage from which a full-strength stroke's colour is guaranteed
@@ -306,24 +308,41 @@ class HintEngine:
         if f is not None:
             # Only the pixels the hints reach (often a part of the photo): flat (Q, m) views.
             idx = torch.nonzero(f.pull.reshape(-1) >= MASK_CUTOFF).squeeze(1)
-            p_all, lse = self.network_probs()
-            probs = p_all.reshape(q, -1)[:, idx]
-            t = f.target.reshape(2, -1)[:, idx]  # (2, m)
-            c = self.centres
-            d2 = torch.addmm(c.square().sum(1, keepdim=True), c, t, alpha=-2.0).add_(t.square().sum(0))
-            # In probability space (the network's probabilities cached): one exp, one log.
-            qt = torch.exp(d2.mul_(-0.5 / HINT_SIGMA**2))  # (Q, m)
-            P = f.pull.reshape(1, -1)[:, idx].clamp(0.0, 1.0)
-            if MIX_POWER != 1.0:
-                P = P.pow(MIX_POWER)
-            qt = qt.mul_(P / qt.sum(0, keepdim=True).clamp_min(1e-30))
-            mixed = torch.log(qt.add_(probs * (1.0 - P)).clamp_min_(1e-30)).add_(lse.reshape(1, -1)[:, idx])
-            out = out.clone(memory_format=torch.contiguous_format)
-            out.view(q, -1)[:, idx] = mixed
+            out = self.logits.clone(memory_format=torch.contiguous_format)
+            out.view(q, -1)[:, idx] = self._mixed(f, idx)
         if use_palette:
             pal = palette_log_weights(self.centres, doc.palette) * float(doc.palette_strength)
             out = out + pal.view(1, q, 1, 1)
         return out
+
+    def _mixed(self, f: HintField, idx: torch.Tensor) -> torch.Tensor:
+        """Logits ``(Q, m)`` of ``(1 - w) p + w q_t`` at the flat pixels ``idx`` ``(m,)``.
+
+        ``q_t`` is cut at :data:`HINT_REACH` sigma from the target (it holds all but ~1e-4 of
+        its mass there), so only a pixel's couple of dozen bins near its target need the
+        mixture's log; every other bin is the network's own logit plus ``log(1 - w)``.
+        """
+        q = self.centres.shape[0]
+        _, lse_all = self.network_probs()
+        lse = lse_all.reshape(1, -1)[:, idx]  # (1, m)
+        logits = self.logits.reshape(q, -1)[:, idx]  # (Q, m)
+        w = f.pull.reshape(1, -1)[:, idx].clamp(0.0, 1.0)
+        if MIX_POWER != 1.0:
+            w = w.pow(MIX_POWER)
+        floor = math.log(1e-30)  # the mixture's probabilities are clamped here (w = 1: p is gone)
+        out = torch.maximum(logits + torch.log1p(-w), lse + floor)  # bins q_t does not reach
+        bins, d2 = near_bins(self.centres, f.target.reshape(2, -1)[:, idx].T, HINT_REACH * HINT_SIGMA)
+        qt = torch.where(d2 <= (HINT_REACH * HINT_SIGMA) ** 2, torch.exp(d2 * (-0.5 / HINT_SIGMA**2)), 0.0)
+        qt = qt / qt.sum(1, keepdim=True).clamp_min(1e-30)  # (m, J)
+        valid = bins < q
+        # Padding entries (index Q) repeat the row's first entry, so they write what it writes.
+        first = torch.where(valid[:, :1], bins[:, :1], 0)
+        bins = torch.where(valid, bins, first)
+        p = torch.exp(logits.T.gather(1, bins) - lse.T)  # (m, J)
+        near = torch.log((p * (1.0 - w.T) + qt * w.T).clamp_min(1e-30)) + lse.T
+        first_val = torch.where(valid[:, :1], near[:, :1], out.T.gather(1, first))
+        near = torch.where(valid, near, first_val)
+        return out.scatter_(0, bins.T, near.T)
 
     def blend(self, ab: torch.Tensor, doc: HintDocument) -> torch.Tensor:
         """The best guess under the hints: ``P t + (1 - P) ab`` per pixel, ``ab`` ``(N, 2, h, w)``

@@ -32,6 +32,7 @@ from PIL import Image
 STALL_TARGET_MS = 50.0
 STROKE_TARGET_MS = 250.0
 TICK_MS = 10
+CHECK_MS = 5  # how often wait_for looks at its condition (the loop sleeps in between)
 
 
 def make_photo(folder: Path, megapixels: float, source: Path | None) -> Path:
@@ -99,18 +100,32 @@ class GapMonitor:
 
 
 def wait_for(app, condition: Callable[[], bool], timeout_s: float = 600.0) -> float:
-    """Run the event loop until ``condition()``; seconds waited."""
-    from PySide6.QtCore import QEventLoop
+    """Run the event loop until ``condition()``; seconds waited.
 
-    # QEventLoop.processEvents, not QCoreApplication's: PySide6 6.12's static one drops a reference
-    # to None on every call, and thousands of calls end the interpreter (none_dealloc).
-    loop = QEventLoop()
+    The loop sleeps between events as the application's own does (``exec``), checking the
+    condition on a timer: a busy loop of ``processEvents`` would take the GIL and a core from
+    the very workers being timed (a stroke read ~60 ms slower that way on two cores).
+    """
+    from PySide6.QtCore import QEventLoop, QTimer
+
     t0 = time.perf_counter()
-    while not condition():
-        if time.perf_counter() - t0 > timeout_s:
-            raise TimeoutError("the editor did not get there in time")
-        loop.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 5)
-        time.sleep(0.001)
+    if condition():
+        return 0.0
+    loop = QEventLoop()
+    timer = QTimer()
+    timer.setInterval(CHECK_MS)
+
+    def check() -> None:
+        if condition() or time.perf_counter() - t0 > timeout_s:
+            timer.stop()
+            loop.quit()
+
+    timer.timeout.connect(check)
+    timer.start()
+    loop.exec()
+    timer.timeout.disconnect(check)
+    if not condition():
+        raise TimeoutError("the editor did not get there in time")
     return time.perf_counter() - t0
 
 

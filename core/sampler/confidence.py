@@ -67,7 +67,9 @@ def _cell_table(
     lo = c.min(0).values - radius
     n = torch.ceil((c.max(0).values + radius - lo) / side).long() + 1
     na, nb = int(n[0]), int(n[1])
-    ia, ib = torch.meshgrid(torch.arange(na, device=c.device), torch.arange(nb, device=c.device), indexing="ij")
+    ia, ib = torch.meshgrid(
+        torch.arange(na, device=c.device), torch.arange(nb, device=c.device), indexing="ij"
+    )
     mid = torch.stack([ia, ib], -1).reshape(-1, 2).float().add_(0.5).mul_(side).add_(lo)  # (cells, 2)
     reach = radius + side * math.sqrt(0.5) + 1e-3  # the farthest point of a cell from its middle
     near = torch.cdist(mid, c) <= reach  # (cells, Q)
@@ -85,6 +87,23 @@ def _cell_table(
     return out
 
 
+def near_bins(centres: torch.Tensor, x: torch.Tensor, radius: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Candidate bins of ab values ``x`` ``(n, 2)``: a superset of the bins within ``radius``.
+
+    Returns ``(bins (n, J) int64, d2 (n, J))``: padded with the index ``Q`` at squared distance
+    ``inf``; NaN or infinite values have only such padding within reach.
+    """
+    table, coords, lo, side, nb = _cell_table(centres, radius)
+    na, j = table.shape[0] // nb, table.shape[1]
+    x = torch.nan_to_num(x.float(), nan=1e6, posinf=1e6, neginf=-1e6)
+    cell = ((x - lo) / side).floor_().long()
+    # Outside the grid no bin is within the radius; the clamped cell's distances say so.
+    cell = cell[:, 0].clamp_(0, na - 1) * nb + cell[:, 1].clamp_(0, nb - 1)
+    bins = torch.index_select(table, 0, cell)  # (n, J); index_select: no advanced indexing
+    cxy = torch.index_select(coords, 0, cell).view(-1, 2, j)  # (n, 2, J)
+    return bins, cxy.sub_(x[:, :, None]).square_().sum(1)
+
+
 def ab_confidence(
     probs: torch.Tensor, centres: torch.Tensor, ab: torch.Tensor, radius: float
 ) -> torch.Tensor:
@@ -99,17 +118,10 @@ def ab_confidence(
     """
     q = centres.shape[0]
     if probs.ndim != 2 or probs.shape[1] != q or ab.ndim != 3 or ab.shape[1] != 2:
-        raise ValueError(f"probs must be (hw, {q}) and ab (M, 2, hw), got {tuple(probs.shape)}, {tuple(ab.shape)}")
-    table, coords, lo, side, nb = _cell_table(centres, radius)
-    p_pad = F.pad(probs, (0, 1))  # column Q: the padding's zero mass
-    na = table.shape[0] // nb
+        raise ValueError(
+            f"probs must be (hw, {q}) and ab (M, 2, hw), got {tuple(probs.shape)}, {tuple(ab.shape)}"
+        )
     m, _, hw = ab.shape
-    x = torch.nan_to_num(ab.float().permute(2, 0, 1).reshape(-1, 2), nan=1e6, posinf=1e6, neginf=-1e6)
-    cell = ((x - lo) / side).floor_().long()  # (hw M, 2), pixels-major; NaN above is near nothing
-    # Outside the grid no bin is within the radius; the clamped cell's exact test says so.
-    cell = cell[:, 0].clamp_(0, na - 1) * nb + cell[:, 1].clamp_(0, nb - 1)
-    cand = torch.index_select(table, 0, cell)  # (hw M, J)
-    cxy = torch.index_select(coords, 0, cell).view(-1, 2, table.shape[1])  # (hw M, 2, J)
-    d2 = cxy.sub_(x[:, :, None]).square_().sum(1)  # (hw M, J)
-    mass = p_pad.gather(1, cand.view(hw, -1)).view(-1, table.shape[1])
+    bins, d2 = near_bins(centres, ab.permute(2, 0, 1).reshape(-1, 2), radius)  # (hw M, J), pixels-major
+    mass = F.pad(probs, (0, 1)).gather(1, bins.view(hw, -1)).view_as(d2)  # column Q: zero mass
     return torch.where(d2 <= radius**2, mass, 0.0).sum(1).view(hw, m).T
