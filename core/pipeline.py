@@ -66,14 +66,16 @@ def best_guess_ab(marginals: Marginals, T: float | None = None) -> torch.Tensor:
 
 # compose_many's images in flight; fixed (not the core count) so memory is the same everywhere.
 COMPOSE_THREADS = 2
-# One worker: it converts a band while the caller upsamples the next (pipeline depth one).
+# Workers converting bands while the caller upsamples the next ones: the conversion is ~3x
+# the upsampling's work, so one worker left the second core idle most of the time.
+CONVERT_THREADS = 2
 _POOL: ThreadPoolExecutor | None = None
 
 
 def _pool() -> ThreadPoolExecutor:
     global _POOL
     if _POOL is None:
-        _POOL = ThreadPoolExecutor(1, thread_name_prefix="polychrome-compose")
+        _POOL = ThreadPoolExecutor(CONVERT_THREADS, thread_name_prefix="polychrome-compose")
     return _POOL
 
 
@@ -120,9 +122,9 @@ def compose_rgb(
             # Round to nearest; lab_to_rgb already clipped to [0, 1].
             out[rows] = rgb * scale + 0.5
 
-    # The colour conversion (most of the work) of one band runs on a pool thread while this
-    # thread upsamples the next; numpy releases the GIL, so two cores share it. Two bands at
-    # most are in flight, which bounds the memory.
+    # The colour conversion (most of the work) of a band runs on a pool thread while this
+    # thread upsamples the next; numpy and OpenCV release the GIL, so the cores share it.
+    # CONVERT_THREADS + 1 bands at most are in flight, which bounds the memory.
     pending: list[Future] = []
     try:
         for rows, ab_band in upsample_ab_bands(ab, L_full, guide=guide):
@@ -132,7 +134,7 @@ def compose_rgb(
                 convert(rows, ab_band)  # one band (a thumbnail): nothing to overlap
                 continue
             pending.append(_pool().submit(convert, rows, ab_band))
-            while len(pending) > 1:
+            while len(pending) > CONVERT_THREADS:
                 pending.pop(0).result()
         for f in pending:
             f.result()

@@ -28,7 +28,9 @@ from .resize import resize_l_np
 
 DEFAULT_RADIUS = 2  # box radius in low-res pixels: the window must span a blurred colour edge
 DEFAULT_EPS = 9.0  # regulariser in L*² units: luminance steps well below ~3 L* carry no colour edge
-BAND_PIXELS = 1 << 19  # full-res pixels per band: compose holds ~120 bytes of temporaries per pixel
+# Full-res pixels per band: compose holds ~120 bytes of temporaries per pixel, for up to three
+# bands at once; a 1280 px preview is four bands, so both cores convert it.
+BAND_PIXELS = 1 << 18
 
 
 def _check_inputs(ab: np.ndarray, L_full: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
