@@ -45,6 +45,8 @@ from .color import lab_to_linear_rgb_torch
 from .hint_document import FORMAT_VERSION, READABLE_VERSIONS, HintDocument, Stroke
 from .hint_geometry import (
     MIN_RADIUS,
+    SAT_EXPONENT,
+    SAT_L_FLOOR,
     color_saturation,
     gamut_scale,
     paint_mask,
@@ -140,6 +142,7 @@ class HintEngine:
         self.size = (int(h), int(w))
         self.params = params or PropagationParams()
         self._softmax: tuple[torch.Tensor, torch.Tensor] | None = None  # probs, logsumexp
+        self._own_sat: np.ndarray | None = None
         self._prop: Propagator | None = None
         self._objects: ObjectRegions | None = None
         self._paints: OrderedDict[tuple, tuple[torch.Tensor, float]] = OrderedDict()
@@ -199,6 +202,15 @@ class HintEngine:
         return self._softmax
 
     # -- propagation ---------------------------------------------------------------------------
+    def network_saturation(self) -> np.ndarray:
+        """The network's plain mean (annealed at T = 1) as saturation ab ``(2, h, w)`` float64, cached."""
+        if self._own_sat is None:
+            probs = self.network_probs()[0][0]  # (Q, h, w)
+            mean = torch.einsum("qhw,qc->chw", probs, self.centres).cpu().numpy().astype(np.float64)
+            d = np.maximum(self._L_np.astype(np.float64), SAT_L_FLOOR) ** SAT_EXPONENT
+            self._own_sat = mean / d[None]
+        return self._own_sat
+
     def objects(self) -> ObjectRegions:
         """The photo's objects (:func:`~.sampler.objects.object_regions`) from the network's own
         marginals, computed once: the sampler's object draws and the propagation's cut share them,
@@ -248,6 +260,8 @@ class HintEngine:
             groups.setdefault(float(s.reach), []).append(s)
         pulls, sats, paints = [], [], []
         hold = np.zeros((h, w), bool)
+        detail = self.params.detail
+        own = self.network_saturation() if detail > 0 else None
         for reach, group in groups.items():
             paint_sum = np.zeros((h, w))
             y = np.zeros((3, h, w))  # paint-weighted strength, strength * saturation a, b
@@ -261,18 +275,25 @@ class HintEngine:
                     hold |= paint >= HOLD_PAINT
             painted = paint_sum > 0
             y[:, painted] /= paint_sum[painted]
+            spread_own = reach > 0 and own is not None
             if reach <= 0:  # paint only
                 x = y * np.minimum(1.0, paint_sum)[None]
             else:
                 colours = y[1:] / np.maximum(y[0], 1e-12)[None]
-                x = self.propagator().solve(self.params.hint_weight * paint_sum, y, reach, colours)
+                rhs = np.concatenate([y, y[:1] * own]) if own is not None else y
+                x = self.propagator().solve(self.params.hint_weight * paint_sum, rhs, reach, colours)
                 x = x.astype(np.float64)
             pull = np.clip(x[0], 0.0, 1.0)
             if reach > 0:
                 # The few per cent a far-reaching solve carries across an edge into a small
                 # region are no hint there: the pull is re-scaled to start at PULL_FLOOR.
                 pull = np.clip((pull - PULL_FLOOR) / (1.0 - PULL_FLOOR), 0.0, 1.0)
-            sat_g = x[1:] / np.maximum(x[0], 1e-12)[None]
+            inv = 1.0 / np.maximum(x[0], 1e-12)[None]
+            sat_g = x[1:3] * inv
+            if spread_own and own is not None:
+                # The network's own variation around what the same propagation makes of its
+                # colours under the paint: shading and texture the hints' blend cannot know.
+                sat_g = sat_g + detail * (own - x[3:5] * inv)
             pulls.append(pull)
             sats.append(sat_g)
             paints.append(np.minimum(paint_sum, 1.0))

@@ -9,6 +9,7 @@ everywhere, so only the propagation can tell the regions apart.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -228,6 +229,30 @@ def test_reach_zero_is_the_paint_only_and_weak_strokes_pull_less():
     full = prep.engine.field(HintDocument(strokes=[point(60.0, 64.0, RED, id="b")])).pull
     half = prep.engine.field(HintDocument(strokes=[point(60.0, 64.0, RED, id="c", strength=0.5)])).pull
     assert torch.all(half <= full + 1e-6) and half[16, 15] < full[16, 15]
+
+
+def test_the_hinted_target_keeps_a_share_of_the_networks_own_variation():
+    # One flat region (uniform L*); the network shades it from green-ish to purple-ish across x.
+    # A far-reaching red dab: between the hints the target is the hint's colour plus
+    # `detail` times the network's own variation around what the propagation makes of it.
+    L = np.full((H * SCALE, W * SCALE), 55.0)
+    xs = torch.linspace(-1.0, 1.0, W)
+    logits = torch.cat(
+        [network_logits((-10.0 + 12.0 * float(x), -30.0), h=H, w=1) for x in xs], dim=3
+    )  # (1, Q, H, W): the network's a runs from -22 to +2 across the image
+    prep = prepare(L, logits)
+    doc = HintDocument(strokes=[point(W * SCALE / 2, H * SCALE / 2, RED)])
+    on = prep.engine.field(doc)
+    mean = torch.einsum("qhw,qc->chw", torch.softmax(logits[0], 0), CENTRES.float())
+    own = mean[0, H // 2, -4] - mean[0, H // 2, 3]  # the network's spread of a across the row
+    got = on.target[0, H // 2, -4] - on.target[0, H // 2, 3]
+    detail = prep.engine.params.detail
+    assert 0.0 < detail < 1.0
+    assert abs(float(got) - detail * float(own)) < 0.25 * detail * abs(float(own))
+    prep.engine.params = replace(prep.engine.params, detail=0.0)
+    prep.engine._field_key = None  # a new parameter: the cached field is stale
+    flat = prep.engine.field(doc).target
+    assert abs(float(flat[0, H // 2, -4] - flat[0, H // 2, 3])) < 0.1 * abs(float(own))
 
 
 def test_a_weak_pull_gives_the_hint_a_smaller_share_of_the_drawn_marginals():
