@@ -5,8 +5,11 @@ reach) is rasterised at working resolution into its paint ``m_s(x)`` in [0, 1]. 
 strokes are then spread together by :class:`~polychrome.core.propagation.Propagator`
 (Levin-style affinities from L* and the network's marginals, the network as a weak prior),
 which gives per pixel a *pull* ``P(x)`` in [0, 1] (the hints' confidence times their
-strength) and a target colour ``t(x)``: the strokes' hue and saturation re-lit at the
-pixel's own L* and kept inside the sRGB gamut there. The pull acts as a probability: each
+strength) and a target colour ``t(x)``: the strokes' hue and saturation, plus
+``PropagationParams.detail`` of the network's own variation around what the same solve
+makes of the network's colours under the paint (so shading and texture of colour that a
+blend of the hints cannot know survive between them), re-lit at the pixel's own L* and
+kept inside the sRGB gamut there. The pull acts as a probability: each
 pixel's marginal becomes a mixture of the network's and the hint's own narrow distribution
 ``q_t(k) ∝ exp(-|c_k - t(x)|^2 / 2 HINT_SIGMA^2)`` around the target, with weight
 ``w = P^MIX_POWER``::

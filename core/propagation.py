@@ -26,6 +26,9 @@ sparse system (per right-hand side)::
   it); ``X / c`` is their colour there. The answer at ``x`` is then
   ``c t + (1 - c) (network)``: Levin's solution where the hints are, the network's
   elsewhere; pixels across a luminance or semantic edge get little of ``c``.
+- The network's own colours under the paint are spread as two more columns of ``Y``; the
+  hints' engine adds ``detail`` times the network's colour minus that spread to ``t``, so
+  the target is not flat between hints (:class:`PropagationParams`).
 
 The constants (:class:`PropagationParams`) were chosen on the dev set with the hint table
 of ``polychrome eval`` (docs/RESULTS.md, section *Hints*).
