@@ -278,7 +278,6 @@ class HintEngine:
                     hold |= paint >= HOLD_PAINT
             painted = paint_sum > 0
             y[:, painted] /= paint_sum[painted]
-            spread_own = reach > 0 and own is not None
             if reach <= 0:  # paint only
                 x = y * np.minimum(1.0, paint_sum)[None]
             else:
@@ -293,7 +292,7 @@ class HintEngine:
                 pull = np.clip((pull - PULL_FLOOR) / (1.0 - PULL_FLOOR), 0.0, 1.0)
             inv = 1.0 / np.maximum(x[0], 1e-12)[None]
             sat_g = x[1:3] * inv
-            if spread_own and own is not None:
+            if reach > 0 and own is not None:
                 # The network's own variation around what the same propagation makes of its
                 # colours under the paint: shading and texture the hints' blend cannot know.
                 sat_g = sat_g + detail * (own - x[3:5] * inv)
@@ -342,7 +341,7 @@ class HintEngine:
     def _mixed(self, f: HintField, idx: torch.Tensor) -> torch.Tensor:
         """Logits ``(Q, m)`` of ``(1 - w) p + w q_t`` at the flat pixels ``idx`` ``(m,)``.
 
-        ``q_t`` is cut at :data:`HINT_REACH` sigma from the target (it holds all but ~1e-4 of
+        ``q_t`` is cut at :data:`HINT_REACH` sigma from the target (it holds all but ~3e-4 of
         its mass there), so only a pixel's couple of dozen bins near its target need the
         mixture's log; every other bin is the network's own logit plus ``log(1 - w)``.
         """
