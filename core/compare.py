@@ -124,6 +124,12 @@ class Variant:
     chroma: str
     gain: float = 1.0
 
+    @property
+    def plain_mean(self) -> bool:
+        """The annealed mean of its logits as is (no expected chroma, no gain): the variant that
+        carries the logits' own measures (CE, calibration), the others reading the same logits."""
+        return self.chroma == "mean" and self.gain == 1.0
+
 
 def _variants(name: str, model: MarginalModel, card: dict, cfg: CompareConfig) -> list[Variant]:
     """The model's own marginals and its rebalanced variants, each with every chroma rule, and
@@ -179,7 +185,7 @@ def compare(
                 logits = (
                     marg.logits if v.offset is None else marg.logits + v.offset.to(marg.logits)[:, None, None]
                 )
-                if v.chroma == "mean" and v.gain == 1.0:  # the other rules read the same marginals
+                if v.plain_mean:  # the other rules read the same marginals
                     ce = rebalanced_ce(logits, torch.from_numpy(gt_ab)[None].to(logits), marg.centres, None)
                     e.add("ce", float(ce))
                     _accumulate_calibration(e, logits, marg.centres, gt_ab, cfg.ece_bins)
@@ -192,7 +198,7 @@ def compare(
                     e.add("colourfulness", M.colourfulness(u8), T)
                     e.add("skin", skin_fraction(ab, faces), T)
                     e.add("warmth", face_warmth_contrast(ab, faces), T)
-                if v.offset is None and v.chroma == "mean" and v.gain == 1.0:
+                if v.offset is None and v.plain_mean:  # best-of-N: the own marginals, once
                     L_work = l_at_working_res(L, marg.shape).to(marg.logits.device)
                     ss = sample(
                         marg.logits, marg.centres, L_work, SamplerSettings(n=cfg.n, seed=cfg.seed + i)

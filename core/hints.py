@@ -140,11 +140,13 @@ class HintEngine:
         self.centres = centres.to(device=logits.device, dtype=torch.float32)
         self.L_work = L_work.detach().to(device=logits.device, dtype=torch.float32)
         self._L = self.L_work[0, 0]  # (h, w)
-        self._L_np = self._L.cpu().numpy().astype(np.float32)
+        # (h, w) float32 numpy copy: the propagation's L* and the upsampler's guide (PreparedImage.guide).
+        self.L_np = self._L.cpu().numpy().astype(np.float32)
         self.image_size = (int(image_size[0]), int(image_size[1]))
         self.size = (int(h), int(w))
         self.params = params or PropagationParams()
         self._softmax: tuple[torch.Tensor, torch.Tensor] | None = None  # probs, logsumexp
+        self._mean: torch.Tensor | None = None
         self._own_sat: np.ndarray | None = None
         self._prop: Propagator | None = None
         self._objects: ObjectRegions | None = None
@@ -205,12 +207,18 @@ class HintEngine:
         return self._softmax
 
     # -- propagation ---------------------------------------------------------------------------
-    def network_saturation(self) -> np.ndarray:
-        """The network's plain mean (annealed at T = 1) as saturation ab ``(2, h, w)`` float64, cached."""
-        if self._own_sat is None:
+    def network_mean(self) -> torch.Tensor:
+        """The network's plain mean (annealed at T = 1), ab ``(2, hw)``, cached."""
+        if self._mean is None:
             probs = self.network_probs()[0][0]  # (Q, h, w)
-            mean = torch.einsum("qhw,qc->chw", probs, self.centres).cpu().numpy().astype(np.float64)
-            d = np.maximum(self._L_np.astype(np.float64), SAT_L_FLOOR) ** SAT_EXPONENT
+            self._mean = self.centres.T @ probs.reshape(probs.shape[0], -1)
+        return self._mean
+
+    def network_saturation(self) -> np.ndarray:
+        """:meth:`network_mean` as saturation ab ``(2, h, w)`` float64, cached."""
+        if self._own_sat is None:
+            mean = self.network_mean().reshape(2, *self.size).cpu().numpy().astype(np.float64)
+            d = np.maximum(self.L_np.astype(np.float64), SAT_L_FLOOR) ** SAT_EXPONENT
             self._own_sat = mean / d[None]
         return self._own_sat
 
@@ -229,8 +237,8 @@ class HintEngine:
         if self._prop is None:
             probs = self.network_probs()[0][0]  # (Q, h, w)
             flat = probs.reshape(probs.shape[0], -1).T  # (hw, Q)
-            mean = flat @ self.centres  # (hw, 2): the plain mean
-            conf = ab_confidence(flat, self.centres, mean.T[None], CONFIDENCE_RADIUS).reshape(self.size)
+            conf = ab_confidence(flat, self.centres, self.network_mean()[None], CONFIDENCE_RADIUS)
+            conf = conf.reshape(self.size)
             regions = parts = None
             if self.params.region_cut != 1.0:
                 objs = self.objects()
@@ -240,7 +248,7 @@ class HintEngine:
                     parts = objs.fine.cpu().numpy()
             uses_probs = self.params.marginal_power > 0 or self.params.knn > 0
             self._prop = Propagator(
-                self._L_np,
+                self.L_np,
                 probs.cpu().double().numpy() if uses_probs else None,
                 conf.cpu().double().numpy(),
                 self.params,
@@ -305,7 +313,7 @@ class HintEngine:
         wts = pulls_a * (1.0 + PAINT_PRIORITY * np.stack(paints))
         wsum = wts.sum(0)
         sat = (wts[:, None] * np.stack(sats)).sum(0) / np.maximum(wsum, 1e-12)[None]
-        target = relit_ab(sat.astype(np.float32), self._L_np)
+        target = relit_ab(sat.astype(np.float32), self.L_np)
         total = np.where(total >= MASK_CUTOFF, total, 0.0)
         dev = self.logits.device
         f = HintField(

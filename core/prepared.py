@@ -47,7 +47,6 @@ class PreparedImage:
     L_work: torch.Tensor
     engine: HintEngine
     _own: torch.Tensor | None = field(default=None, init=False, repr=False, compare=False)
-    _guide: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def from_marginals(cls, marginals: Marginals, L_full: np.ndarray) -> PreparedImage:
@@ -191,9 +190,7 @@ class PreparedImage:
     def guide(self) -> np.ndarray:
         """L* at working resolution ``(h, w)`` float32, numpy: the upsampler's guide for any
         rendering of this photo's results (no resize of the full-resolution L per render)."""
-        if self._guide is None:
-            self._guide = self.L_work[0, 0].detach().float().cpu().numpy()
-        return self._guide
+        return self.engine.L_np  # the hint engine's copy: one array, two uses
 
     def pick_colour(self, ab: torch.Tensor, x: float, y: float) -> tuple[float, float, float]:
         """The colour one result gives the object under full-resolution point ``(x, y)``.
