@@ -12,6 +12,7 @@ Scheduling only: debouncing, the stale-result counters and the workers. The rule
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,6 +35,8 @@ from .workers import Job, LatestOnlyRunner, drain
 SLIDER_DEBOUNCE_MS = 40  # settings: coalesce slider drags, still feels immediate
 DRAG_DEBOUNCE_MS = 120  # strokes in progress: refresh when the brush pauses this long
 DETAIL_DELAY_MS = 250  # full-resolution render of the result on show, once things settle
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -310,6 +313,7 @@ class EditorController(QObject):
             return
         self.state.set_results(out.results)
         self.state.set_timings(sampler_ms=out.sampler_ms, compose_ms=out.compose_ms)
+        log.debug("%d results sampled in %.0f ms", len(out.results), out.sampler_ms)
         self._schedule_detail(DETAIL_DELAY_MS)
 
     @Slot(int, object, str)

@@ -67,6 +67,7 @@ class MainWindow(QMainWindow):
         self.grid, self.controls, self.brush, self.hints_panel = d.grid, d.controls, d.brush, d.hints_panel
         self.lock_button, self.star_button = d.lock_button, d.star_button
         self.results_dock, self.controls_dock = d.results_dock, d.controls_dock
+        self._ending = False  # end_session: closing without the unsaved-changes prompt
         self.files = FileOps(self)
         self.painting = Painting(
             self.state,
@@ -385,8 +386,14 @@ class MainWindow(QMainWindow):
             refresh_icons(self)
         super().changeEvent(e)
 
+    def end_session(self) -> None:
+        """The process is asked to end (Ctrl+C, SIGTERM): close as the user would, minus the
+        unsaved-changes prompt that nobody is there to answer."""
+        self._ending = True
+        self.close()
+
     def closeEvent(self, e: QCloseEvent) -> None:  # noqa: N802 - Qt API
-        if not self.files.maybe_save():
+        if not self._ending and not self.files.maybe_save():
             e.ignore()
             return
         self._save_layout()

@@ -23,7 +23,7 @@ from .brush import BrushPanel, color_to_rgb, rgb_to_color
 from .controller import EditorController
 from .image_view import ImageView, OverlayStroke, Tool
 from .model import EditorDocument
-from .strokes import make_stroke, strokes_touching
+from .model.strokes import make_stroke, strokes_touching
 from .undo_commands import AddStrokeCommand, RemoveStrokesCommand
 
 if TYPE_CHECKING:

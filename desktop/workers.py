@@ -25,10 +25,6 @@ from typing import Any
 
 from PySide6.QtCore import QEventLoop, QObject, QRunnable, QThreadPool, Signal, Slot
 
-from . import qt_compat
-
-qt_compat.apply()  # PySide6 6.12.0's emit drops a reference to True on every call
-
 
 class Cancelled(Exception):
     """Raised inside a job when it notices it was cancelled."""

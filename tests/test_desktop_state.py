@@ -11,7 +11,7 @@ from PySide6.QtGui import QUndoStack
 
 from polychrome.core.hints import Stroke
 from polychrome.desktop.model import EditorDocument, ResultItem
-from polychrome.desktop.strokes import make_stroke, strokes_touching
+from polychrome.desktop.model.strokes import make_stroke, strokes_touching
 from polychrome.desktop.undo_commands import AddStrokeCommand, RemoveStrokesCommand
 
 

@@ -145,26 +145,23 @@ def test_failure_and_cancellation_also_leave_the_runner_idle(qtbot, pool):
 
 
 def test_emitting_from_python_never_runs_true_out_of_references(qtbot):
-    # PySide6 6.12.0's emit returns True without a reference; thousands of emits would abort the
-    # interpreter (bool_dealloc). qt_compat makes True unfreeable where the binding has the bug.
+    # PySide6 6.12.0's emit returned True without a reference and processEvents dropped one to
+    # None: a long session aborted with bool_dealloc. pyproject.toml excludes that release; this
+    # fails if the installed binding (another release of the allowed range) has the bug again.
     import sys
 
-    from PySide6.QtCore import QObject, Signal
-
-    from polychrome.desktop import qt_compat
-
-    needed = qt_compat.apply()
+    from PySide6.QtCore import QCoreApplication, QObject, Signal
 
     class Source(QObject):
         changed = Signal(int)
 
     src, got = Source(), []
     src.changed.connect(got.append)
-    before = sys.getrefcount(True)
+    true_before, none_before = sys.getrefcount(True), sys.getrefcount(None)
     for i in range(1000):
         src.changed.emit(i)
+        QCoreApplication.processEvents()
     assert len(got) == 1000
-    if needed:
-        assert sys.getrefcount(True) > qt_compat.EXTRA_REFERENCES // 2
-    else:  # a fixed binding: nothing lost
-        assert sys.getrefcount(True) - before >= 0
+    # Other threads may hold or drop a handful of references meanwhile; the bug loses >= 1000.
+    assert sys.getrefcount(True) - true_before > -100
+    assert sys.getrefcount(None) - none_before > -100
