@@ -30,6 +30,7 @@ from PIL import ExifTags, Image, ImageCms, PngImagePlugin
 from .formats import EXPORT_FORMATS, EXPORT_KEYS, export_format
 from .imageio import LoadedImage
 from .imageio.exif import TIFF_DESCRIPTIVE_TAGS
+from .imageio.resolution import Resolution
 from .provenance import (
     Provenance,
     ascii_text,
@@ -112,11 +113,14 @@ def export_image(
     provenance = provenance or Provenance()
     exif = export_exif(source.exif if source is not None else None, provenance)
     xmp = provenance.xmp(Path(source.path).name if source is not None else None)
+    resolution = source.resolution if source is not None else None
     if fmt == "tif":
-        write = _tiff_writer(_to_uint(rgb, np.uint16), icc, exif, xmp)
+        write = _tiff_writer(_to_uint(rgb, np.uint16), icc, exif, xmp, resolution)
     else:
         image = Image.fromarray(_to_uint(rgb, np.uint8), "RGB")
         params: dict[str, object] = {"exif": exif.tobytes()}
+        if resolution is not None:  # JFIF and PNG's pHYs from dots per inch (Pillow's unit)
+            params["dpi"] = resolution.dpi()
         if icc is not None:
             params["icc_profile"] = icc
         if fmt == "jpg":
@@ -146,9 +150,11 @@ def export_image(
 
 
 def _tiff_writer(
-    data: np.ndarray, icc: bytes | None, exif: Image.Exif, xmp: bytes
+    data: np.ndarray, icc: bytes | None, exif: Image.Exif, xmp: bytes, resolution: Resolution | None = None
 ) -> Callable[[BinaryIO], None]:
-    """16-bit RGB TIFF with ICC, XMP, the EXIF's IFD0 tags and (appended) its Exif and GPS sub-IFDs."""
+    """16-bit RGB TIFF with ICC, XMP, the source's resolution in its own unit, the EXIF's IFD0 tags
+    and (appended) its Exif and GPS sub-IFDs."""
+
     extratags: list[tuple[int, int, int, object, bool]] = [(700, 1, len(xmp), xmp, True)]  # XMP: BYTE
     for tag in TIFF_DESCRIPTIVE_TAGS:
         text = ascii_text(exif.get(tag))
@@ -167,6 +173,8 @@ def _tiff_writer(
             software=ascii_text(exif[ExifTags.Base.Software]),
             metadata=None,
             extratags=extratags,
+            resolution=None if resolution is None else (resolution.x, resolution.y),
+            resolutionunit=None if resolution is None else resolution.tiff_unit,
         )
         embed_tiff_exif(f, exif)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+from dataclasses import replace
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
@@ -11,6 +12,7 @@ from ..formats import READ_FORMAT_LIST, READ_FORMATS
 from .errors import ImageLoadError, check_file, check_size, damaged_reason, strict_decoding, too_large_reason
 from .pillow import PNG_MAGIC, load_pillow, load_png16_colour, png_is_16bit_colour
 from .pixels import LoadedImage
+from .resolution import read_resolution, read_tiff_resolution
 from .tiff import TIFF_MAGIC, load_tiff
 
 
@@ -47,7 +49,7 @@ def _load(p: Path) -> LoadedImage:
         im = Image.open(p)
     except UnidentifiedImageError as e:
         if head.startswith(TIFF_MAGIC):  # a TIFF layout Pillow does not know (float RGB...)
-            return load_tiff(p, None)
+            return replace(load_tiff(p, None), resolution=read_tiff_resolution(p))
         if kind := _sniff_format(head):
             raise ImageLoadError(p, f"the file starts like a {kind} image but is damaged") from e
         reason = f"it is not an image, or not in a supported format ({READ_FORMAT_LIST})"
@@ -57,11 +59,14 @@ def _load(p: Path) -> LoadedImage:
         if fmt not in READ_FORMATS:
             raise ImageLoadError(p, f"{fmt} images are not supported (Polychrome reads {READ_FORMAT_LIST})")
         check_size(p, *im.size)
+        resolution = read_resolution(im)
         if fmt == "TIFF":
-            return load_tiff(p, im)
-        if fmt == "PNG" and png_is_16bit_colour(head):
-            return load_png16_colour(p, im)
-        return load_pillow(p, im)
+            loaded = load_tiff(p, im)
+        elif fmt == "PNG" and png_is_16bit_colour(head):
+            loaded = load_png16_colour(p, im)
+        else:
+            loaded = load_pillow(p, im)
+    return replace(loaded, resolution=resolution)
 
 
 def _sniff_format(head: bytes) -> str | None:

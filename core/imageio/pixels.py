@@ -17,6 +17,7 @@ import numpy as np
 from ..color import lstar_from_luminance, luminance, rgb_to_lab, srgb_to_linear
 from ..formats import READ_FORMATS
 from .errors import check_size
+from .resolution import Resolution
 
 COLOR_CHROMA_THRESHOLD = 3.0  # mean chroma (ab units) above which an input counts as colour
 COLOR_NOTICE = "This photo is already in colour; Polychrome uses only its brightness and replaces its colour."
@@ -41,6 +42,7 @@ class LoadedImage:
         exif: EXIF block (``b"Exif\\0\\0..."``) with orientation reset to 1, or None.
         icc_profile: the embedded ICC profile as found in the file, or None.
         notices: plain-language remarks for the user (alpha flattened, precision reduced...).
+        resolution: the print resolution the file declares (600 dpi...), kept on export; or None.
     """
 
     path: Path
@@ -53,6 +55,7 @@ class LoadedImage:
     icc_profile: bytes | None
     notices: list[str] = field(default_factory=list)
     format: str = ""
+    resolution: Resolution | None = None
 
 
 @dataclass
